@@ -1,0 +1,145 @@
+// store.hpp: identifier records in LMDB.
+//
+// The store only ever sees canonical handles (see ids.hpp); it does not parse
+// or validate identifiers. One LMDB environment per node, with named
+// sub-databases per concern ("records", "prefixes", "meta").
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "idra/result.hpp"
+
+namespace idra::store {
+
+// ---------------------------------------------------------------------------
+// The Handle value model (RFC 3651 section 3.1, Handle.Net v9).
+
+enum class TtlType : std::uint8_t { relative = 0, absolute = 1 };
+
+struct Permissions {
+  bool admin_read = true;
+  bool admin_write = true;
+  bool public_read = true;
+  bool public_write = false;
+  bool operator==(const Permissions&) const = default;
+};
+
+struct Reference {
+  std::string handle;
+  std::uint32_t index = 0;
+  bool operator==(const Reference&) const = default;
+};
+
+struct HandleValue {
+  std::uint32_t index = 0;  // 0 is reserved and never stored
+  std::string type;         // UTF-8, for example "URL", "HS_ADMIN"
+  std::string data;         // raw bytes (RFC 3651 encoding for HS_* types)
+  TtlType ttl_type = TtlType::relative;
+  std::int32_t ttl = 86400;    // seconds if relative, unix time if absolute
+  std::int64_t timestamp = 0;  // unix seconds of the last change
+  std::vector<Reference> references;
+  Permissions permissions;
+  bool operator==(const HandleValue&) const = default;
+};
+
+// Record is the whole of one handle: its values sorted by index, indexes unique.
+struct Record {
+  std::vector<HandleValue> values;
+  bool operator==(const Record&) const = default;
+};
+
+// encode_record returns the versioned binary encoding of |record| (format
+// documented in src/store/codec.cpp). It never fails.
+std::string encode_record(const Record& record);
+
+// decode_record parses bytes written by encode_record. Any truncation,
+// trailing byte, unknown version or out-of-range field is an Error; it never
+// reads past |bytes|.
+Result<Record> decode_record(std::string_view bytes);
+
+// ---------------------------------------------------------------------------
+// The node's record store.
+
+struct Options {
+  // initial_map_bytes is the first LMDB map size; the map doubles whenever a
+  // write finds it full, so this is not a capacity limit.
+  std::size_t initial_map_bytes = std::size_t{64} << 20;
+  // durable: fsync on every commit (MDB_NOSYNC off). Turning it off trades
+  // crash durability for speed; only benchmarks and tests should.
+  bool durable = true;
+  unsigned max_readers = 1024;
+};
+
+struct HandlePage {
+  std::uint64_t total_count = 0;     // handles under the prefix in all
+  std::vector<std::string> handles;  // the requested page, in key order
+};
+
+// Store owns the LMDB environment. It is safe to call from many threads at
+// once: reads run in their own read-only transactions and never block;
+// writes are serialized and each commits durably before returning. No
+// transaction outlives the call that opened it.
+class Store {
+ public:
+  // open creates |dir| (mode 0700) and the environment if missing, checks
+  // the schema version (an unknown version is an Error, never silently
+  // upgraded), and returns the open store.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& dir,
+                                             const Options& options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // get returns the record of |handle|, or nullopt if there is none. A
+  // stored record that does not decode is a broken invariant and throws.
+  std::optional<Record> get(std::string_view handle) const;
+
+  // put creates or replaces the record of |handle| in one durable write
+  // transaction. |record| must have unique non-zero indexes (else throws
+  // std::invalid_argument: callers validate first).
+  Result<void> put(std::string_view handle, const Record& record);
+
+  // update runs |fn| on the current record (nullopt if none) inside one
+  // write transaction. If |fn| returns a Record it is stored; if it returns
+  // nullopt the handle is deleted; if it returns an Error nothing changes and
+  // the Error is returned. This is how read-modify-write stays atomic.
+  using UpdateFn = std::function<Result<std::optional<Record>>(const std::optional<Record>&)>;
+  Result<void> update(std::string_view handle, const UpdateFn& fn);
+
+  // erase deletes |handle|; false if it did not exist.
+  Result<bool> erase(std::string_view handle);
+
+  // list returns the handles whose prefix is exactly |prefix| (keys
+  // "PREFIX/..."), page |page| (0-based) of |page_size| entries.
+  HandlePage list(std::string_view prefix, std::uint64_t page, std::uint64_t page_size) const;
+
+  // Prefix homing: which prefixes this node is authoritative for.
+  Result<void> home_prefix(std::string_view prefix);
+  Result<bool> unhome_prefix(std::string_view prefix);  // false if not homed
+  bool is_homed(std::string_view prefix) const;         // exact match only
+  std::vector<std::string> homed_prefixes() const;
+
+  // meta: small named values (keys' public parts, bootstrap markers).
+  std::optional<std::string> get_meta(std::string_view key) const;
+  Result<void> put_meta(std::string_view key, std::string_view value);
+
+  // Facts for /readyz and benchmarks.
+  bool healthy() const;
+  std::size_t map_bytes() const;
+  std::uint64_t record_count() const;
+
+  struct Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace idra::store
