@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# setup.sh: install the Debian 12 packages idra needs to build, run and test,
+# and nothing that is already there. Run as root or with sudo available.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config
+  libssl-dev libboost1.81-dev liblmdb-dev libsodium-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  # run and test
+  openssl curl python3 ca-certificates
+)
+if [[ "${IDRA_SETUP_EXTRA:-}" != "" ]]; then
+  read -r -a extra <<<"$IDRA_SETUP_EXTRA"
+  packages+=("${extra[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,112 @@
+// api.hpp: the request handlers, as pure functions from request to response.
+//
+// The HTTP layer (src/http) parses bytes into a Request, calls
+// Service::handle, and writes the Response; nothing here touches a socket,
+// so every handler is unit-tested and fuzzed without one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "idra/ids.hpp"
+#include "idra/result.hpp"
+#include "idra/store.hpp"
+
+namespace idra::auth {
+class Authenticator;
+}
+
+namespace idra::api {
+
+using Header = std::pair<std::string, std::string>;
+
+struct Request {
+  std::string method;  // upper case, as sent
+  std::string target;  // raw request-target, "/api/handles/88.100/X?index=1"
+  std::vector<Header> headers;  // names lower-cased by the HTTP layer
+  std::string body;
+  std::string client_address;  // "127.0.0.1" or "::1", no port
+  // now_unix is the request time; handlers never read the clock themselves.
+  std::int64_t now_unix = 0;
+
+  // header returns the first header named |lower_name|, or nullopt.
+  std::optional<std::string_view> header(std::string_view lower_name) const;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::vector<Header> headers;
+  std::string body;
+  // principal is the authenticated identity for the access log ("-" if anonymous).
+  std::string principal = "-";
+};
+
+// Principal is who a request acts for.
+struct Principal {
+  enum class Kind { anonymous, handle };
+  Kind kind = Kind::anonymous;
+  std::string handle;        // for Kind::handle: the admin handle, canonical
+  std::uint32_t index = 0;   // and the index of its HS_SECKEY value
+  bool node_admin = false;   // listed in Config::node_admins
+  std::string id() const;    // "300:0.NA/IDRA", or "-" when anonymous
+};
+
+struct Limits {
+  std::size_t max_batch_handles = 1000;   // POST /api/resolve
+  std::uint64_t max_page_size = 10000;    // GET /api/handles?prefix=
+  std::size_t max_values_per_record = 10000;
+};
+
+struct Config {
+  ids::MappingConfig mapping;
+  // node_admins may do anything on this node ("index:handle", canonical).
+  std::vector<std::string> node_admins;
+  Limits limits;
+};
+
+// Service owns nothing but references to the node's parts; it is safe to call
+// from many threads at once.
+class Service {
+ public:
+  Service(Config config, store::Store& store, auth::Authenticator& authenticator);
+
+  // handle answers one request. It never throws for anything a client can
+  // send; a broken invariant underneath (corrupt database) becomes a 500 with
+  // a generic message and is logged to stderr.
+  Response handle(const Request& request) const;
+
+  // ready is true when the store answers (for /readyz).
+  bool ready() const;
+
+  const Config& config() const { return config_; }
+
+ private:
+  Response dispatch(const Request& request) const;
+  Config config_;
+  store::Store& store_;
+  auth::Authenticator& auth_;
+};
+
+// status_for_response_code maps a Handle responseCode to the HTTP status
+// (Handle.Net v9 semantics). |created| selects 201 for a successful create;
+// |resolution| selects 200 for responseCode 200 (values not found) on GET.
+unsigned status_for_response_code(int response_code, bool created = false,
+                                  bool resolution = false);
+
+}  // namespace idra::api
+
+namespace idra::api {
+
+// admin_record returns the record of an administrator handle: an HS_ADMIN
+// value at index 100 naming (|handle|, |secret_index|) with every permission,
+// and the HS_SECKEY value at |secret_index| holding |secret_hash| (Argon2id),
+// readable by administrators only.
+store::Record admin_record(std::string_view handle, std::uint32_t secret_index,
+                           std::string_view secret_hash, std::int64_t now_unix);
+
+}  // namespace idra::api

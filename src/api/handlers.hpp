@@ -1,0 +1,30 @@
+// handlers.hpp: the API families, one file each (handles.cpp, prefixes.cpp).
+// Internal to the api module; Service::handle routes to them.
+#pragma once
+
+#include "access.hpp"
+#include "idra/api.hpp"
+#include "request_util.hpp"
+
+namespace idra::api {
+
+// Context is everything a handler may use: the parsed request, who sent it,
+// and the node's parts. Handlers never touch sockets or the clock.
+struct Context {
+  const Request& request;
+  const Target& target;
+  const Principal& principal;
+  const Config& config;
+  store::Store& store;
+  const AccessControl& access;
+};
+
+Response get_handle(const Context& ctx, std::string_view handle_text);
+Response put_handle(const Context& ctx, std::string_view handle_text);
+Response delete_handle(const Context& ctx, std::string_view handle_text);
+Response list_handles(const Context& ctx);
+Response batch_resolve(const Context& ctx);
+Response put_prefix(const Context& ctx, std::string_view prefix_text);
+Response delete_prefix(const Context& ctx, std::string_view prefix_text);
+
+}  // namespace idra::api

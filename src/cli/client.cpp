@@ -1,0 +1,170 @@
+#include "client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace idra::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+std::string encode_component(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += {kTable[v >> 18], kTable[(v >> 12) & 63], kTable[(v >> 6) & 63], kTable[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {kTable[v >> 18], kTable[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {kTable[v >> 18], kTable[(v >> 12) & 63], kTable[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+struct Url {
+  std::string host;
+  std::string port = "443";
+  std::string base_path;
+};
+
+bool parse_url(std::string_view s, Url& out) {
+  if (!s.starts_with("https://")) return false;
+  s.remove_prefix(8);
+  const auto slash = s.find('/');
+  std::string_view authority = s.substr(0, slash);
+  out.base_path = slash == std::string_view::npos ? "" : std::string(s.substr(slash));
+  while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
+  if (authority.starts_with("[")) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    out.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = std::string(authority.substr(close + 2));
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+  }
+  return !out.host.empty() && !out.port.empty();
+}
+
+}  // namespace
+
+int resolve(const ResolveArgs& args) {
+  Url url;
+  if (!parse_url(args.server, url)) {
+    std::fprintf(stderr, "idra resolve: --server must be an https URL, for example https://127.0.0.1:8443\n");
+    return 1;
+  }
+  std::string secret;
+  if (!args.auth_id.empty()) {
+    std::ifstream in(args.secret_file);
+    if (args.secret_file.empty() || !in) {
+      std::fprintf(stderr, "idra resolve: --auth needs a readable --secret-file\n");
+      return 1;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    secret = ss.str();
+    auto j = nlohmann::json::parse(secret, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("secret") && j["secret"].is_string()) {
+      secret = j["secret"].get<std::string>();
+    }
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  }
+
+  try {
+    asio::io_context ioc;
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_verify_mode(ssl::verify_peer);
+    std::string cacert = args.cacert;
+    if (cacert.empty() && std::filesystem::exists("idra-data/tls/ca.pem")) cacert = "idra-data/tls/ca.pem";
+    if (!cacert.empty()) {
+      ctx.load_verify_file(cacert);
+    } else {
+      ctx.set_default_verify_paths();
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    // Verify the certificate against the host name or IP address we dial.
+    boost::system::error_code ec;
+    (void)asio::ip::make_address(url.host, ec);  // only asks: is the host an IP literal?
+    if (ec) {
+      SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str());
+      SSL_set1_host(stream.native_handle(), url.host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(stream.native_handle()), url.host.c_str());
+    }
+    tcp::resolver resolver(ioc);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    beast::get_lowest_layer(stream).connect(resolver.resolve(url.host, url.port));
+    stream.handshake(ssl::stream_base::client);
+
+    std::string target = url.base_path + "/api/handles/" + encode_component(args.identifier, true) + "?pretty=true";
+    for (const auto& t : args.types) target += "&type=" + encode_component(t, false);
+    for (const auto& i : args.indexes) target += "&index=" + encode_component(i, false);
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, url.host);
+    req.set(bhttp::field::user_agent, "idra-cli/0.1");
+    req.set(bhttp::field::accept, "application/json");
+    if (!args.auth_id.empty()) {
+      req.set(bhttp::field::authorization, "Basic " + base64(encode_component(args.auth_id, false) + ":" + secret));
+    }
+    bhttp::write(stream, req);
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64u << 20);
+    bhttp::read(stream, buffer, parser);
+    const auto& res = parser.get();
+    stream.shutdown(ec);  // the server may close first; nothing to do about it
+    if (res.result() != bhttp::status::ok) {
+      std::string message = res.body();
+      auto j = nlohmann::json::parse(res.body(), nullptr, false);
+      if (!j.is_discarded() && j.is_object() && j.contains("message")) message = j["message"].dump();
+      std::fprintf(stderr, "idra resolve: HTTP %u: %s\n", res.result_int(), message.c_str());
+      return 1;
+    }
+    std::fwrite(res.body().data(), 1, res.body().size(), stdout);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "idra resolve: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace idra::cli

@@ -1,0 +1,152 @@
+// config.cpp: the JSON configuration file of `idra serve`.
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "idra/cli.hpp"
+
+namespace idra::cli {
+namespace {
+
+using nlohmann::json;
+
+Result<void> check_keys(const json& obj, std::string_view where, std::initializer_list<std::string_view> allowed) {
+  if (!obj.is_object()) return make_error(std::string(where) + " must be a JSON object");
+  for (const auto& [key, _] : obj.items()) {
+    bool known = false;
+    for (auto a : allowed) known = known || key == a;
+    if (!known) return make_error("unknown config key " + std::string(where) + "." + key);
+  }
+  return {};
+}
+
+template <class T>
+Result<void> read_uint(const json& obj, std::string_view where, const char* key, T& out, std::uint64_t min,
+                       std::uint64_t max) {
+  if (!obj.contains(key)) return {};
+  const auto& v = obj[key];
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
+    return make_error("config key " + std::string(where) + "." + key + " must be a non-negative integer");
+  }
+  const auto n = v.get<std::uint64_t>();
+  if (n < min || n > max) {
+    return make_error("config key " + std::string(where) + "." + key + " must be " + std::to_string(min) + " to " +
+                      std::to_string(max));
+  }
+  out = static_cast<T>(n);
+  return {};
+}
+
+Result<void> read_ms(const json& obj, std::string_view where, const char* key, std::chrono::milliseconds& out) {
+  std::uint64_t ms = static_cast<std::uint64_t>(out.count());
+  if (auto r = read_uint(obj, where, key, ms, 1, 86'400'000); !r) return r;
+  out = std::chrono::milliseconds(ms);
+  return {};
+}
+
+Result<void> read_bool(const json& obj, std::string_view where, const char* key, bool& out) {
+  if (!obj.contains(key)) return {};
+  if (!obj[key].is_boolean()) return make_error("config key " + std::string(where) + "." + key + " must be true or false");
+  out = obj[key].get<bool>();
+  return {};
+}
+
+Result<void> read_strings(const json& obj, std::string_view where, const char* key, std::vector<std::string>& out) {
+  if (!obj.contains(key)) return {};
+  const auto& v = obj[key];
+  if (!v.is_array()) return make_error("config key " + std::string(where) + "." + key + " must be an array of strings");
+  std::vector<std::string> list;
+  for (const auto& item : v) {
+    if (!item.is_string()) return make_error("config key " + std::string(where) + "." + key + " must be an array of strings");
+    list.push_back(item.get<std::string>());
+  }
+  out = std::move(list);
+  return {};
+}
+
+}  // namespace
+
+Result<void> parse_listen(std::string_view text, http::ServerConfig& out);
+
+Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
+  std::ifstream in(file);
+  if (!in) return make_error("cannot read config file " + file.string());
+  json j = json::parse(in, nullptr, false, true);
+  if (j.is_discarded()) return make_error("config file " + file.string() + " is not valid JSON");
+  const char* top = "config";
+  if (auto r = check_keys(j, top, {"data", "listen", "threads", "io_model", "blocking_threads", "id_prefix",
+                                   "node_admins", "access_log", "durable", "limits", "auth", "tls"});
+      !r) {
+    return r;
+  }
+  if (j.contains("data")) {
+    if (!j["data"].is_string()) return make_error("config key data must be a string");
+    o.data_dir = j["data"].get<std::string>();
+  }
+  if (j.contains("listen")) {
+    if (!j["listen"].is_string()) return make_error("config key listen must be \"ADDR:PORT\"");
+    if (auto r = parse_listen(j["listen"].get<std::string>(), o.server); !r) return r;
+  }
+  if (auto r = read_uint(j, top, "threads", o.server.threads, 0, 1024); !r) return r;
+  if (auto r = read_uint(j, top, "blocking_threads", o.server.blocking_threads, 1, 1024); !r) return r;
+  if (j.contains("io_model")) {
+    const auto m = j["io_model"].is_string() ? j["io_model"].get<std::string>() : "";
+    if (m == "per-thread") o.server.io_model = http::IoModel::per_thread;
+    else if (m == "shared") o.server.io_model = http::IoModel::shared;
+    else return make_error("config key io_model must be \"per-thread\" or \"shared\"");
+  }
+  if (j.contains("id_prefix")) {
+    if (!j["id_prefix"].is_string()) return make_error("config key id_prefix must be a string");
+    auto p = ids::canonical_prefix(j["id_prefix"].get<std::string>());
+    if (!p) return make_error("config key id_prefix: " + p.error().message);
+    o.api.mapping.prefix = *p;
+  }
+  if (auto r = read_strings(j, top, "node_admins", o.api.node_admins); !r) return r;
+  if (auto r = read_bool(j, top, "access_log", o.server.access_log); !r) return r;
+  if (auto r = read_bool(j, top, "durable", o.store.durable); !r) return r;
+  if (j.contains("limits")) {
+    const auto& l = j["limits"];
+    const char* w = "limits";
+    if (auto r = check_keys(l, w, {"max_body_bytes", "max_header_bytes", "handshake_timeout_ms", "header_timeout_ms",
+                                   "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms", "max_connections",
+                                   "max_requests_per_connection", "shutdown_grace_ms", "max_batch_handles",
+                                   "max_page_size", "max_values_per_record"});
+        !r) {
+      return r;
+    }
+    auto& s = o.server.limits;
+    for (auto r : {read_uint(l, w, "max_body_bytes", s.max_body_bytes, 1, std::uint64_t{1} << 30),
+                   read_uint(l, w, "max_header_bytes", s.max_header_bytes, 1024, std::uint64_t{1} << 20),
+                   read_ms(l, w, "handshake_timeout_ms", s.handshake_timeout),
+                   read_ms(l, w, "header_timeout_ms", s.header_timeout),
+                   read_ms(l, w, "body_timeout_ms", s.body_timeout),
+                   read_ms(l, w, "idle_timeout_ms", s.idle_timeout),
+                   read_ms(l, w, "write_timeout_ms", s.write_timeout),
+                   read_uint(l, w, "max_connections", s.max_connections, 1, 10'000'000),
+                   read_uint(l, w, "max_requests_per_connection", s.max_requests_per_connection, 1, 1'000'000'000),
+                   read_ms(l, w, "shutdown_grace_ms", s.shutdown_grace),
+                   read_uint(l, w, "max_batch_handles", o.api.limits.max_batch_handles, 1, 100'000),
+                   read_uint(l, w, "max_page_size", o.api.limits.max_page_size, 1, 10'000'000),
+                   read_uint(l, w, "max_values_per_record", o.api.limits.max_values_per_record, 1, 1'000'000)}) {
+      if (!r) return r;
+    }
+  }
+  if (j.contains("auth")) {
+    const auto& a = j["auth"];
+    if (auto r = check_keys(a, "auth", {"max_failures", "failure_window_seconds"}); !r) return r;
+    if (auto r = read_uint(a, "auth", "max_failures", o.limiter.max_failures, 1, 1'000'000); !r) return r;
+    std::uint64_t window = static_cast<std::uint64_t>(o.limiter.window.count());
+    if (auto r = read_uint(a, "auth", "failure_window_seconds", window, 1, 86'400); !r) return r;
+    o.limiter.window = std::chrono::seconds(window);
+  }
+  if (j.contains("tls")) {
+    const auto& t = j["tls"];
+    if (auto r = check_keys(t, "tls", {"names", "addresses"}); !r) return r;
+    if (auto r = read_strings(t, "tls", "names", o.tls_names); !r) return r;
+    if (auto r = read_strings(t, "tls", "addresses", o.tls_addresses); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace idra::cli

@@ -1,0 +1,453 @@
+// server.cpp: listener -> session -> api::Service, after Beast's advanced
+// server. Each async step is a do_x()/on_x() pair; every read has a size
+// limit and a timeout.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "access_log.hpp"
+#include "idra/http.hpp"
+
+namespace idra::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class Session;
+
+// Shared is what every session of one server reads.
+struct Shared {
+  ServerConfig config;
+  ssl::context& tls;
+  const api::Service& service;
+  AccessLog log;
+  asio::thread_pool blocking;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mu;
+  std::list<std::weak_ptr<Session>> sessions;
+
+  Shared(ServerConfig c, ssl::context& t, const api::Service& s)
+      : config(std::move(c)), tls(t), service(s), blocking(std::max(1u, config.blocking_threads)) {}
+};
+
+namespace {
+
+std::string iso_time_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+std::string error_body(std::string_view message) {
+  std::string body = "{\"message\":\"";
+  json_escape(body, message);
+  body += "\"}";
+  return body;
+}
+
+}  // namespace
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket), shared.tls), sh_(shared) {
+    beast::error_code ec;
+    const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) client_ = ep.address().to_string();
+    beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);
+  }
+  ~Session() { sh_.connections.fetch_sub(1, std::memory_order_relaxed); }
+
+  void run() {
+    {
+      std::lock_guard lock(sh_.sessions_mu);
+      sh_.sessions.push_back(weak_from_this());
+      registry_pos_ = std::prev(sh_.sessions.end());
+    }
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_handshake, shared_from_this()));
+  }
+
+  // close_if_idle is called at shutdown: a connection waiting for its next
+  // request is closed now; one inside a request finishes it first.
+  void close_if_idle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
+ private:
+  void do_handshake() {
+    beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) return close_socket();
+    do_read(true);
+  }
+
+  void do_read(bool first) {
+    if (sh_.stopping.load(std::memory_order_relaxed)) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(sh_.config.limits.max_header_bytes));
+    parser_->body_limit(sh_.config.limits.max_body_bytes);
+    idle_ = buffer_.size() == 0;
+    beast::get_lowest_layer(stream_).expires_after(first ? sh_.config.limits.header_timeout
+                                                         : sh_.config.limits.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
+  }
+
+  void on_read_header(beast::error_code ec, std::size_t) {
+    idle_ = false;
+    start_ = Clock::now();
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == ssl::error::stream_truncated) {
+      return do_close();
+    }
+    if (ec == bhttp::error::header_limit) {
+      return send_error(431, "request header is larger than " +
+                                 std::to_string(sh_.config.limits.max_header_bytes) + " bytes");
+    }
+    if (ec) {
+      if (buffer_.size() == 0 && parser_->got_some() == false) return do_close();
+      return send_error(400, "malformed HTTP request: " + ec.message());
+    }
+    auto& req = parser_->get();
+    if (const auto len = parser_->content_length(); len && *len > sh_.config.limits.max_body_bytes) {
+      return send_error(413, "request body is larger than " + std::to_string(sh_.config.limits.max_body_bytes) + " bytes");
+    }
+    if (parser_->is_done()) return handle();
+    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.write_timeout);
+      bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec2, std::size_t) {
+        if (ec2) return self->close_socket();
+        self->do_read_body();
+      });
+      return;
+    }
+    do_read_body();
+  }
+
+  void do_read_body() {
+    beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
+  }
+
+  void on_read_body(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit) {
+      return send_error(413, "request body is larger than " + std::to_string(sh_.config.limits.max_body_bytes) + " bytes");
+    }
+    if (ec == beast::error::timeout) return send_error(408, "request body did not arrive in time");
+    if (ec) return do_close();
+    handle();
+  }
+
+  void handle() {
+    auto req = parser_->release();
+    ++requests_;
+    head_ = req.method() == bhttp::verb::head;
+    keep_alive_ = req.keep_alive();
+    api::Request areq;
+    areq.method = std::string(req.method_string());
+    areq.target = std::string(req.target());
+    log_method_ = areq.method;
+    log_target_ = areq.target.substr(0, 512);
+    areq.client_address = client_;
+    areq.now_unix = static_cast<std::int64_t>(std::time(nullptr));
+    areq.headers.reserve(8);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      areq.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    areq.body = std::move(req.body());
+    // Requests that may block (a write that fsyncs, a first Argon2id check)
+    // run on the blocking pool; plain reads run here.
+    const bool may_block = (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) ||
+                           req.find(bhttp::field::authorization) != req.end();
+    if (!may_block) return send(sh_.service.handle(areq));
+    asio::post(sh_.blocking, [self = shared_from_this(), areq = std::move(areq)]() mutable {
+      api::Response res = self->sh_.service.handle(areq);
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+    });
+  }
+
+  void send_error(unsigned status, std::string message) {
+    // The request could not be read whole: answer and close the connection.
+    keep_alive_ = false;
+    head_ = false;
+    if (log_method_.empty()) log_method_ = "-";
+    api::Response r;
+    r.status = status;
+    r.body = error_body(message);
+    r.headers.emplace_back("content-type", "application/json");
+    send(std::move(r));
+  }
+
+  void send(api::Response r) {
+    res_ = {};
+    res_.version(11);
+    res_.result(r.status);
+    res_.set(bhttp::field::server, "idra");
+    for (auto& [k, v] : r.headers) res_.insert(k, v);
+    const bool close = !keep_alive_ || sh_.stopping.load(std::memory_order_relaxed) ||
+                       requests_ >= sh_.config.limits.max_requests_per_connection;
+    res_.keep_alive(!close);
+    const std::size_t body_bytes = r.body.size();
+    if (head_) {
+      res_.content_length(body_bytes);
+    } else {
+      res_.body() = std::move(r.body);
+      if (r.status != 304 && r.status != 204) res_.prepare_payload();
+    }
+    if (sh_.config.access_log) log(r.status, head_ ? 0 : body_bytes, r.principal);
+    beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.write_timeout);
+    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
+  }
+
+  void log(unsigned status, std::size_t bytes, const std::string& principal) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
+    std::string line;
+    line.reserve(256);
+    line += "{\"time\":\"";
+    line += iso_time_now();
+    line += "\",\"method\":\"";
+    json_escape(line, log_method_);
+    line += "\",\"path\":\"";
+    json_escape(line, log_target_);
+    line += "\",\"status\":" + std::to_string(status) + ",\"bytes\":" + std::to_string(bytes) +
+            ",\"us\":" + std::to_string(us) + ",\"client\":\"";
+    json_escape(line, client_);
+    line += "\",\"principal\":\"";
+    json_escape(line, principal);
+    line += "\"}";
+    sh_.log.append(line);
+    log_method_.clear();
+    log_target_.clear();
+  }
+
+  void on_write(bool close, beast::error_code ec, std::size_t) {
+    if (ec) return close_socket();
+    if (close) return do_close();
+    do_read(false);
+  }
+
+  void do_close() {
+    if (closing_) return;
+    closing_ = true;
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close_socket(); });
+  }
+
+  void close_socket() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).close();
+    std::lock_guard lock(sh_.sessions_mu);
+    if (registered_) {
+      sh_.sessions.erase(registry_pos_);
+      registered_ = false;
+    }
+  }
+
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  beast::flat_buffer buffer_;
+  Shared& sh_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  std::string client_ = "-";
+  std::string log_method_;
+  std::string log_target_;
+  Clock::time_point start_ = Clock::now();
+  std::size_t requests_ = 0;
+  bool idle_ = false;
+  bool head_ = false;
+  bool keep_alive_ = true;
+  bool closing_ = false;
+  bool registered_ = true;
+  std::list<std::weak_ptr<Session>>::iterator registry_pos_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, tcp::acceptor acceptor, Shared& shared, bool strand)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), sh_(shared), strand_(strand) {}
+
+  void start() { do_accept(); }
+  void stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_.close(ec);
+    });
+  }
+
+ private:
+  void do_accept() {
+    if (strand_) {
+      acceptor_.async_accept(asio::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+    } else {
+      acceptor_.async_accept(ioc_, beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+    }
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      if (sh_.stopping.load()) {
+        socket.close(ignored);
+      } else if (sh_.connections.fetch_add(1, std::memory_order_relaxed) >= sh_.config.limits.max_connections) {
+        sh_.connections.fetch_sub(1, std::memory_order_relaxed);  // over the limit: refuse at once
+        socket.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(socket), sh_)->run();  // its destructor gives the slot back
+      }
+    }
+    do_accept();
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  Shared& sh_;
+  bool strand_;
+};
+
+struct Server::Impl {
+  Shared shared;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::shared_ptr<Listener>> listeners;
+  std::unique_ptr<asio::signal_set> signals;
+  unsigned short port = 0;
+  unsigned threads = 1;
+  std::atomic<bool> stop_requested{false};
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+
+  Impl(ServerConfig c, ssl::context& t, const api::Service& s) : shared(std::move(c), t, s) {}
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() {
+  stop();
+  impl_->shared.blocking.join();
+}
+
+unsigned short Server::port() const { return impl_->port; }
+
+Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ssl::context& tls, const api::Service& service) {
+  auto impl = std::make_unique<Impl>(std::move(config), tls, service);
+  auto& cfg = impl->shared.config;
+  impl->threads = cfg.threads != 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(cfg.address, ec);
+  if (ec) return make_error("listen address \"" + cfg.address + "\" is not an IP address");
+  const std::size_t n_contexts = cfg.io_model == IoModel::per_thread ? impl->threads : 1;
+  for (std::size_t i = 0; i < n_contexts; ++i) {
+    impl->contexts.push_back(std::make_unique<asio::io_context>(cfg.io_model == IoModel::per_thread ? 1 : static_cast<int>(impl->threads)));
+  }
+  unsigned short port = cfg.port;
+  for (std::size_t i = 0; i < n_contexts; ++i) {
+    tcp::acceptor acc(*impl->contexts[i]);
+    const tcp::endpoint ep(address, port);
+    acc.open(ep.protocol(), ec);
+    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && n_contexts > 1) {
+      const int one = 1;
+      if (::setsockopt(acc.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        return make_error("cannot set SO_REUSEPORT on the listening socket");
+      }
+    }
+    if (!ec) acc.bind(ep, ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return make_error("cannot listen on " + cfg.address + ":" + std::to_string(port) + ": " + ec.message());
+    }
+    port = acc.local_endpoint().port();
+    impl->listeners.push_back(std::make_shared<Listener>(*impl->contexts[i], std::move(acc), impl->shared,
+                                                         cfg.io_model == IoModel::shared));
+  }
+  impl->port = port;
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::run() {
+  auto& im = *impl_;
+  if (im.shared.config.access_log) im.shared.log.start();
+  im.signals = std::make_unique<asio::signal_set>(*im.contexts[0], SIGINT, SIGTERM);
+  im.signals->async_wait([this](beast::error_code ec, int) {
+    if (!ec) stop();
+  });
+  for (auto& l : im.listeners) l->start();
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < im.threads; ++i) {
+    auto& ctx = *im.contexts[im.contexts.size() == 1 ? 0 : i];
+    threads.emplace_back([&ctx] { ctx.run(); });
+  }
+
+  // Wait for a stop, then drain: stop accepting, close idle connections, let
+  // requests in flight finish until the grace period ends.
+  {
+    std::unique_lock lock(im.stop_mu);
+    im.stop_cv.wait(lock, [&] { return im.stop_requested.load(); });
+  }
+  im.shared.stopping.store(true);
+  for (auto& l : im.listeners) l->stop();
+  asio::post(*im.contexts[0], [&] {
+    beast::error_code ignored;
+    im.signals->cancel(ignored);
+  });
+  const auto deadline = Clock::now() + im.shared.config.limits.shutdown_grace;
+  while (Clock::now() < deadline) {
+    {
+      std::lock_guard lock(im.shared.sessions_mu);
+      for (auto& w : im.shared.sessions) {
+        if (auto s = w.lock()) s->close_if_idle();
+      }
+    }
+    if (im.shared.connections.load() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  im.shared.blocking.join();
+  for (auto& ctx : im.contexts) ctx->stop();
+  for (auto& t : threads) t.join();
+  im.shared.log.stop();
+}
+
+void Server::stop() {
+  auto& im = *impl_;
+  {
+    std::lock_guard lock(im.stop_mu);
+    im.stop_requested.store(true);
+  }
+  im.stop_cv.notify_all();
+}
+
+}  // namespace idra::http
