@@ -102,14 +102,19 @@ class Store {
   std::optional<Record> get(std::string_view handle) const;
 
   // put creates or replaces the record of |handle| in one durable write
-  // transaction. |record| must have unique non-zero indexes (else throws
-  // std::invalid_argument: callers validate first).
+  // transaction. Values are stored sorted by index. |record| must have unique
+  // non-zero indexes (else throws std::invalid_argument: callers validate
+  // first). A handle longer than LMDB's key limit (511 bytes) or empty is an
+  // Error; get/erase treat such a handle as absent.
   Result<void> put(std::string_view handle, const Record& record);
 
   // update runs |fn| on the current record (nullopt if none) inside one
-  // write transaction. If |fn| returns a Record it is stored; if it returns
-  // nullopt the handle is deleted; if it returns an Error nothing changes and
-  // the Error is returned. This is how read-modify-write stays atomic.
+  // write transaction. If |fn| returns a Record it is stored (sorted, with
+  // put's rules); if it returns nullopt the handle is deleted; if it returns
+  // an Error nothing changes and the Error is returned. This is how
+  // read-modify-write stays atomic. |fn| may run more than once (the
+  // transaction is retried after the map grows), so it must have no side
+  // effects beyond its return value.
   using UpdateFn = std::function<Result<std::optional<Record>>(const std::optional<Record>&)>;
   Result<void> update(std::string_view handle, const UpdateFn& fn);
 
@@ -126,7 +131,8 @@ class Store {
   bool is_homed(std::string_view prefix) const;         // exact match only
   std::vector<std::string> homed_prefixes() const;
 
-  // meta: small named values (keys' public parts, bootstrap markers).
+  // meta: small named values (keys' public parts, bootstrap markers). The
+  // key "schema_version" belongs to the store; put_meta refuses it.
   std::optional<std::string> get_meta(std::string_view key) const;
   Result<void> put_meta(std::string_view key, std::string_view value);
 
