@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "idra/result.hpp"
@@ -79,7 +80,7 @@ struct Options {
 
 struct HandlePage {
   std::uint64_t total_count = 0;     // handles under the prefix in all
-  std::vector<std::string> handles;  // the requested page, in key order
+  std::vector<std::string> handles;  // the requested page, in key order (see list)
 };
 
 // Store owns the LMDB environment. It is safe to call from many threads at
@@ -98,15 +99,27 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // get returns the record of |handle|, or nullopt if there is none. A
-  // stored record that does not decode is a broken invariant and throws.
+  // stored record that does not decode, or a long handle's entry that holds
+  // another handle, is a broken invariant and throws.
   std::optional<Record> get(std::string_view handle) const;
 
   // put creates or replaces the record of |handle| in one durable write
   // transaction. Values are stored sorted by index. |record| must have unique
   // non-zero indexes (else throws std::invalid_argument: callers validate
-  // first). A handle longer than LMDB's key limit (511 bytes) or empty is an
-  // Error; get/erase treat such a handle as absent.
+  // first). Any handle of 1 to 2048 bytes (ids::kMaxHandleBytes) is stored,
+  // whatever LMDB's key limit (see src/store/keys.hpp); an empty or longer
+  // handle is an Error, and get/erase treat such a handle as absent.
   Result<void> put(std::string_view handle, const Record& record);
+
+  // put_many creates or replaces every record of |records| in ONE durable
+  // write transaction (one fsync), for bulk import: either all are stored or
+  // none. Each record follows put's rules, all checked before anything is
+  // written: a bad handle length is an Error naming the handle's position, a
+  // zero or duplicate index throws std::invalid_argument. A handle that
+  // appears twice ends with its last record. The whole batch is held in
+  // memory and in one LMDB transaction, so importers send it in chunks (tens
+  // of thousands of records), not a whole database at once.
+  Result<void> put_many(const std::vector<std::pair<std::string, Record>>& records);
 
   // update runs |fn| on the current record (nullopt if none) inside one
   // write transaction. If |fn| returns a Record it is stored (sorted, with
@@ -118,11 +131,15 @@ class Store {
   using UpdateFn = std::function<Result<std::optional<Record>>(const std::optional<Record>&)>;
   Result<void> update(std::string_view handle, const UpdateFn& fn);
 
-  // erase deletes |handle|; false if it did not exist.
+  // erase deletes |handle|; false if it did not exist (or is empty or
+  // longer than 2048 bytes).
   Result<bool> erase(std::string_view handle);
 
-  // list returns the handles whose prefix is exactly |prefix| (keys
-  // "PREFIX/..."), page |page| (0-based) of |page_size| entries.
+  // list returns the handles whose prefix is exactly |prefix| (handles
+  // "PREFIX/..."), page |page| (0-based) of |page_size| entries, in key
+  // order: byte order of the handles, except that handles longer than 400
+  // bytes which share their first 400 bytes come in a fixed order of their
+  // own (see src/store/keys.hpp).
   HandlePage list(std::string_view prefix, std::uint64_t page, std::uint64_t page_size) const;
 
   // Prefix homing: which prefixes this node is authoritative for.
@@ -139,6 +156,10 @@ class Store {
   // Facts for /readyz and benchmarks.
   bool healthy() const;
   std::size_t map_bytes() const;
+  // used_bytes is what the data file actually uses, (last page number + 1) *
+  // page size, free pages inside it included; <= map_bytes() unless another
+  // process grew the map and this one has not noticed yet.
+  std::size_t used_bytes() const;
   std::uint64_t record_count() const;
 
   struct Impl;

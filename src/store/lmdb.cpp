@@ -102,6 +102,14 @@ std::size_t Env::map_bytes() const {
   return info.me_mapsize;
 }
 
+std::size_t Env::used_bytes() const {
+  MDB_envinfo info;
+  if (int rc = mdb_env_info(env_.get(), &info); rc != 0) fail("mdb_env_info", rc);
+  MDB_stat st;
+  if (int rc = mdb_env_stat(env_.get(), &st); rc != 0) fail("mdb_env_stat", rc);
+  return (static_cast<std::size_t>(info.me_last_pgno) + 1) * st.ms_psize;
+}
+
 void Env::set_map_bytes(std::size_t bytes) {
   if (int rc = mdb_env_set_mapsize(env_.get(), bytes); rc != 0) fail("mdb_env_set_mapsize", rc);
 }

@@ -77,6 +77,11 @@ class Env {
   // whichever process grew it last. No transaction of this process may be
   // open (the caller guarantees it); throws on failure.
   void set_map_bytes(std::size_t bytes);
+  // used_bytes is how much of the map the data file uses:
+  // (me_last_pgno + 1) * page size, free pages inside included. It reads the
+  // last committed meta page, so the caller holds off resizes (as for
+  // map_bytes). Throws on failure.
+  std::size_t used_bytes() const;
   // max_key_bytes is the largest key LMDB accepts (511 in Debian's build).
   std::size_t max_key_bytes() const noexcept;
 

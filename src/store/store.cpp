@@ -13,10 +13,15 @@
 //   could starve a resize. A resizer therefore raises resize_pending_ and
 //   holds resize_gate_ while it waits; new transactions that see the flag
 //   queue on the gate instead of joining the shared side.
+//
+// Keys: a handle of up to 400 bytes is its own key in "records"; a longer
+// one (up to ids::kMaxHandleBytes) gets a hashed key and its value carries
+// the full handle. The format and the reasons are in keys.hpp.
 #include "idra/store.hpp"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -27,7 +32,9 @@
 #include <string>
 #include <utility>
 
+#include "idra/ids.hpp"
 #include "store/codec.hpp"
+#include "store/keys.hpp"
 #include "store/lmdb.hpp"
 
 namespace idra::store {
@@ -170,21 +177,94 @@ struct Store::Impl {
 
   bool key_fits(std::string_view key) const { return !key.empty() && key.size() <= max_key_bytes; }
 
+  static bool handle_fits(std::string_view handle) {
+    return !handle.empty() && handle.size() <= ids::kMaxHandleBytes;
+  }
+
+  static Error handle_error(std::string_view handle) {
+    if (handle.empty()) return make_error("handle is empty");
+    return make_error("handle is " + std::to_string(handle.size()) + " bytes long; the limit is " +
+                      std::to_string(ids::kMaxHandleBytes));
+  }
+
   Error key_error(std::string_view what, std::string_view key) const {
     if (key.empty()) return make_error(std::string(what) + " is empty");
     return make_error(std::string(what) + " is " + std::to_string(key.size()) +
                       " bytes long; this store indexes at most " + std::to_string(max_key_bytes));
   }
 
+  // corrupt throws for a broken invariant in the entry of |handle|. Long
+  // handles are cut short in the message; the head identifies them.
+  [[noreturn]] void corrupt(std::string_view handle, std::string_view what) const {
+    constexpr std::size_t kShown = 128;
+    std::string shown(handle.substr(0, kShown));
+    if (handle.size() > kShown) shown += "... (" + std::to_string(handle.size()) + " bytes)";
+    throw std::runtime_error("store: the record of " + shown + " in " + dir.string() +
+                             " is corrupt: " + std::string(what));
+  }
+
   // decode_stored decodes the record of |handle|; a stored record that does
   // not decode means the database is corrupt, which throws.
   Record decode_stored(std::string_view handle, std::string_view bytes) const {
     auto record = decode_record(bytes);
-    if (!record) {
-      throw std::runtime_error("store: the record of " + std::string(handle) + " in " +
-                               dir.string() + " is corrupt: " + record.error().message);
-    }
+    if (!record) corrupt(handle, record.error().message);
     return std::move(record).value();
+  }
+
+  // stored_value is what "records" holds for |handle| whose encoded record
+  // is |record_bytes|: the bytes themselves, or the long-handle envelope.
+  static std::string stored_value(std::string_view handle, std::string record_bytes) {
+    if (handle.size() <= keys::kInlineHandleBytes) return record_bytes;
+    return keys::wrap_long(handle, record_bytes);
+  }
+
+  // find returns the encoded record of |handle|, stored under |key|
+  // (keys::record_key(handle)), or nullopt. The view points into the map.
+  // For a long handle it checks that the entry is |handle|'s: a malformed
+  // envelope or another handle under the same key throws.
+  std::optional<std::string_view> find(const lmdb::Txn& txn, std::string_view handle,
+                                       std::string_view key) const {
+    auto value = txn.get(records, key);
+    if (!value || handle.size() <= keys::kInlineHandleBytes) return value;
+    auto entry = keys::unwrap_long(*value);
+    if (!entry) corrupt(handle, "its long-handle envelope is malformed");
+    if (entry->handle != handle) {
+      corrupt(handle, "its key holds a different handle of " +
+                          std::to_string(entry->handle.size()) + " bytes");
+    }
+    return entry->record_bytes;
+  }
+
+  // put_checked puts |value| (from stored_value) under |key|. A long key is read
+  // first so that a different handle with the same key is never overwritten.
+  void put_checked(lmdb::WriteTxn& txn, std::string_view handle, std::string_view key,
+                   std::string_view value) {
+    if (handle.size() > keys::kInlineHandleBytes) (void)find(txn, handle, key);
+    txn.put(records, key, value);
+  }
+
+  // handle_at returns the handle an entry of "records" belongs to; its view
+  // points into the map. A key of neither form, or a malformed envelope, is
+  // corruption and throws.
+  std::string_view handle_at(const lmdb::Cursor::Entry& entry) const {
+    if (keys::is_short_key(entry.key)) return entry.key;
+    check_key_form(entry.key);
+    auto value = keys::unwrap_long(entry.value);
+    if (!value || !value->handle.starts_with(entry.key.substr(0, keys::kInlineHandleBytes))) {
+      corrupt(entry.key.substr(0, keys::kInlineHandleBytes),
+              "its long-handle envelope is malformed");
+    }
+    return value->handle;
+  }
+
+  // check_key_form throws unless |key| is a short or a long record key.
+  // Keys of 401..511 bytes were never written by a build that has long keys;
+  // finding one means the database is not this build's.
+  void check_key_form(std::string_view key) const {
+    if (keys::is_short_key(key) || keys::is_long_key(key)) return;
+    corrupt(key.substr(0, keys::kInlineHandleBytes),
+            "its key of " + std::to_string(key.size()) + " bytes is neither a handle of at most " +
+                std::to_string(keys::kInlineHandleBytes) + " bytes nor a long-handle key");
   }
 };
 
@@ -203,6 +283,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   config.durable = options.durable;
   auto env = lmdb::Env::open(dir, config);
   if (!env) return env.error();
+  if (env->max_key_bytes() < keys::kLongKeyBytes) {
+    return make_error("this LMDB accepts keys of at most " + std::to_string(env->max_key_bytes()) +
+                      " bytes; the store needs " + std::to_string(keys::kLongKeyBytes));
+  }
 
   auto impl = std::make_unique<Impl>(std::move(claim).value(), std::move(env).value(), dir);
   Impl& s = *impl;
@@ -233,9 +317,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
 
 std::optional<Record> Store::get(std::string_view handle) const {
   Impl& s = *impl_;
-  if (!s.key_fits(handle)) return std::nullopt;  // no such key can exist
+  if (!Impl::handle_fits(handle)) return std::nullopt;  // no such handle can be stored
+  const std::string key = keys::record_key(handle);
   return s.read([&](const lmdb::ReadTxn& txn) -> std::optional<Record> {
-    auto bytes = txn.get(s.records, handle);
+    auto bytes = s.find(txn, handle, key);
     if (!bytes) return std::nullopt;
     return s.decode_stored(handle, *bytes);
   });
@@ -243,26 +328,58 @@ std::optional<Record> Store::get(std::string_view handle) const {
 
 Result<void> Store::put(std::string_view handle, const Record& record) {
   Impl& s = *impl_;
-  if (!s.key_fits(handle)) return s.key_error("handle", handle);
-  const std::string bytes = encode_for_store(record);  // throws before any txn
+  if (!Impl::handle_fits(handle)) return Impl::handle_error(handle);
+  const std::string key = keys::record_key(handle);
+  // Encoding throws on an invalid record before any txn exists.
+  const std::string value = Impl::stored_value(handle, encode_for_store(record));
   return s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
-    txn.put(s.records, handle, bytes);
+    s.put_checked(txn, handle, key, value);
+    return {};
+  });
+}
+
+Result<void> Store::put_many(const std::vector<std::pair<std::string, Record>>& records) {
+  Impl& s = *impl_;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!Impl::handle_fits(records[i].first)) {
+      return make_error("record " + std::to_string(i) +
+                        " of the batch: " + Impl::handle_error(records[i].first).message);
+    }
+  }
+  // Everything is encoded (and so validated, which may throw) before the
+  // transaction starts, and a retry after map growth reuses the bytes.
+  struct Entry {
+    std::string key;
+    std::string value;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(records.size());
+  for (const auto& [handle, record] : records) {
+    entries.push_back(
+        {keys::record_key(handle), Impl::stored_value(handle, encode_for_store(record))});
+  }
+  return s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      s.put_checked(txn, records[i].first, entries[i].key, entries[i].value);
+    }
     return {};
   });
 }
 
 Result<void> Store::update(std::string_view handle, const UpdateFn& fn) {
   Impl& s = *impl_;
-  if (!s.key_fits(handle)) return s.key_error("handle", handle);
+  if (!Impl::handle_fits(handle)) return Impl::handle_error(handle);
+  const std::string key = keys::record_key(handle);
   return s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
     std::optional<Record> current;
-    if (auto bytes = txn.get(s.records, handle)) current = s.decode_stored(handle, *bytes);
+    if (auto bytes = s.find(txn, handle, key)) current = s.decode_stored(handle, *bytes);
     Result<std::optional<Record>> next = fn(current);
     if (!next) return next.error();
     if (next->has_value()) {
-      txn.put(s.records, handle, encode_for_store(**next));
-    } else {
-      txn.del(s.records, handle);
+      // find above already checked a long key's owner.
+      txn.put(s.records, key, Impl::stored_value(handle, encode_for_store(**next)));
+    } else if (current) {
+      txn.del(s.records, key);
     }
     return {};
   });
@@ -270,30 +387,50 @@ Result<void> Store::update(std::string_view handle, const UpdateFn& fn) {
 
 Result<bool> Store::erase(std::string_view handle) {
   Impl& s = *impl_;
-  if (!s.key_fits(handle)) return false;
-  return s.write([&](lmdb::WriteTxn& txn) -> Result<bool> { return txn.del(s.records, handle); });
+  if (!Impl::handle_fits(handle)) return false;
+  const std::string key = keys::record_key(handle);
+  return s.write([&](lmdb::WriteTxn& txn) -> Result<bool> {
+    // A long key is checked first, so that erasing never removes another
+    // handle's record.
+    if (handle.size() > keys::kInlineHandleBytes && !s.find(txn, handle, key)) return false;
+    return txn.del(s.records, key);
+  });
 }
 
 HandlePage Store::list(std::string_view prefix, std::uint64_t page, std::uint64_t page_size) const {
   Impl& s = *impl_;
-  // Keys are canonical handles "PREFIX/SUFFIX", so the handles of exactly
-  // this prefix are the contiguous key range starting with "PREFIX/":
-  // "88.100.1/x" sorts after it and "88.10/x" before it.
+  // Handles are canonical "PREFIX/SUFFIX", so the handles of exactly this
+  // prefix are those starting with "PREFIX/": "88.100.1/x" sorts after them
+  // and "88.10/x" before. A key starts with the first 400 bytes of its
+  // handle (keys.hpp), so they are the contiguous key range starting with
+  // |head|. When "PREFIX/" itself is longer than 400 bytes that range may
+  // also hold other handles with the same first 400 bytes, which are
+  // skipped by their full handle.
   const std::string start = std::string(prefix) + "/";
-  if (start.size() > s.max_key_bytes) return {};  // no key can be that long
+  if (start.size() > ids::kMaxHandleBytes) return {};  // no handle is that long
+  const std::string_view head =
+      std::string_view(start).substr(0, std::min(start.size(), keys::kInlineHandleBytes));
+  const bool filter = start.size() > keys::kInlineHandleBytes;
   constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
   const std::uint64_t first = (page != 0 && page_size > kMax / page) ? kMax : page * page_size;
   const std::uint64_t last = page_size > kMax - first ? kMax : first + page_size;
   return s.read([&](const lmdb::ReadTxn& txn) {
     HandlePage out;
     lmdb::Cursor cursor(txn, s.records);
-    // Only keys are touched: the value views point into the map and are
-    // never read, so record bodies are not decoded or copied.
-    for (auto entry = cursor.seek(start); entry && entry->key.starts_with(start);
+    // Values are read only for long keys that are on the page or must be
+    // filtered, and then only the envelope's handle: record bodies are never
+    // decoded or copied.
+    for (auto entry = cursor.seek(head); entry && entry->key.starts_with(head);
          entry = cursor.next()) {
-      if (out.total_count >= first && out.total_count < last) {
-        out.handles.emplace_back(entry->key);
+      const bool on_page = out.total_count >= first && out.total_count < last;
+      if (!filter && !on_page) {
+        s.check_key_form(entry->key);
+        ++out.total_count;
+        continue;
       }
+      const std::string_view handle = s.handle_at(*entry);
+      if (filter && !handle.starts_with(start)) continue;
+      if (on_page) out.handles.emplace_back(handle);
       ++out.total_count;
     }
     return out;
@@ -369,6 +506,12 @@ std::size_t Store::map_bytes() const {
   Impl& s = *impl_;
   auto hold = s.enter();  // the size changes only under the exclusive side
   return s.env.map_bytes();
+}
+
+std::size_t Store::used_bytes() const {
+  Impl& s = *impl_;
+  auto hold = s.enter();  // mdb_env_info reads the meta pages inside the map
+  return s.env.used_bytes();
 }
 
 std::uint64_t Store::record_count() const {

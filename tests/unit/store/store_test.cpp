@@ -9,11 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "idra/ids.hpp"
+#include "store/keys.hpp"
 #include "store/lmdb.hpp"
 #include "unit/store/temp_dir.hpp"
 
@@ -44,23 +49,33 @@ HandleValue value(std::uint32_t index, std::string type, std::string data) {
 
 Record record(std::initializer_list<HandleValue> values) { return Record{values}; }
 
-// raw_record reads the stored bytes of |handle| with the store closed, so a
-// test can compare what is on disk, not what decodes.
-std::optional<std::string> raw_record(const std::filesystem::path& dir, std::string_view handle) {
+// with_raw_records runs |body| on the "records" database of the store in
+// |dir| through the LMDB layer, in a write txn it then commits, with the
+// store closed, so a test can see and plant bytes on disk, not what decodes.
+template <class F>
+void with_raw_records(const std::filesystem::path& dir, F&& body) {
   lmdb::Env::Config config;
   config.durable = false;
   auto env = lmdb::Env::open(dir, config);
   if (!env) throw std::runtime_error(env.error().message);
-  lmdb::Dbi dbi;
-  {
-    auto txn = lmdb::WriteTxn::begin(*env);
-    dbi = lmdb::Dbi::open(txn, "records");
-    if (!txn.commit().ok()) throw std::runtime_error("commit failed");
-  }
-  auto txn = lmdb::ReadTxn::begin(*env);
-  auto bytes = txn.get(dbi, handle);
-  if (!bytes) return std::nullopt;
-  return std::string(*bytes);
+  auto txn = lmdb::WriteTxn::begin(*env);
+  auto dbi = lmdb::Dbi::open(txn, "records");
+  body(txn, dbi);
+  if (!txn.commit().ok()) throw std::runtime_error("commit failed");
+}
+
+// raw_record returns the stored bytes under |key| (a handle of at most 400
+// bytes is its own key).
+std::optional<std::string> raw_record(const std::filesystem::path& dir, std::string_view key) {
+  std::optional<std::string> out;
+  with_raw_records(dir, [&](lmdb::WriteTxn& txn, lmdb::Dbi dbi) {
+    if (auto bytes = txn.get(dbi, key)) out = std::string(*bytes);
+  });
+  return out;
+}
+
+void raw_put(const std::filesystem::path& dir, std::string_view key, std::string_view value) {
+  with_raw_records(dir, [&](lmdb::WriteTxn& txn, lmdb::Dbi dbi) { txn.put(dbi, key, value); });
 }
 
 mode_t mode_of(const std::filesystem::path& p) {
@@ -207,22 +222,31 @@ TEST(store_records, PutThrowsOnZeroOrDuplicateIndexAndStoresNothing) {
   EXPECT_TRUE(store->put("88.100/ok", record({value(1, "A", "")})).ok());
 }
 
-TEST(store_records, HandlesBeyondTheKeyLimitAreErrorsNotCrashes) {
+TEST(store_records, HandlesUpTo2048BytesAreStoredLongerOnesAreErrors) {
   TempDir tmp;
   auto store = open_store(tmp.db());
-  const std::string longest = "88.100/" + std::string(511 - 7, 'x');
+  const std::string longest = "88.100/" + std::string(ids::kMaxHandleBytes - 7, 'x');
   ASSERT_TRUE(store->put(longest, record({value(1, "A", "")})).ok());
   EXPECT_TRUE(store->get(longest).has_value());
 
   const std::string too_long = longest + "y";
   auto put = store->put(too_long, Record{});
   ASSERT_FALSE(put.ok());
-  EXPECT_NE(put.error().message.find("512 bytes"), std::string::npos) << put.error().message;
+  EXPECT_NE(put.error().message.find("2049 bytes"), std::string::npos) << put.error().message;
+  EXPECT_FALSE(store
+                   ->update(too_long,
+                            [](const std::optional<Record>&) -> Result<std::optional<Record>> {
+                              return std::optional<Record>(Record{});
+                            })
+                   .ok());
   EXPECT_FALSE(store->get(too_long).has_value());
   EXPECT_FALSE(*store->erase(too_long));
   EXPECT_FALSE(store->put("", Record{}).ok());
   EXPECT_FALSE(store->get("").has_value());
+  EXPECT_FALSE(*store->erase(""));
   EXPECT_EQ(store->list(std::string(600, 'P'), 0, 10).total_count, 0u);
+  EXPECT_EQ(store->list(std::string(3000, 'P'), 0, 10).total_count, 0u);
+  EXPECT_EQ(store->record_count(), 1u);
 }
 
 // ---------------------------------------------------------------------------
@@ -491,6 +515,353 @@ TEST(store_map, AdoptsAMapGrownByAnotherProcess) {
   ASSERT_TRUE(store->put("88.100/after", record({value(1, "URL", "a")})).ok());
   EXPECT_GT(store->map_bytes(), before);
   EXPECT_EQ(store->list("88.100", 0, 10).total_count, 6u);
+}
+
+// ---------------------------------------------------------------------------
+// Long handles (over 400 bytes: hashed keys, see src/store/keys.hpp)
+
+// handle_of returns "|prefix|/" followed by |fill| up to |bytes| bytes.
+std::string handle_of(std::string_view prefix, std::size_t bytes, char fill = 'x') {
+  std::string h = std::string(prefix) + "/";
+  h.resize(bytes, fill);
+  return h;
+}
+
+TEST(store_long_handles, EveryOperationAtEveryLength) {
+  TempDir tmp;
+  auto store = open_store(tmp.db());
+  const std::vector<std::size_t> lengths = {399, 400, 401, 432, 433, 434, 511, 512, 1000, 2048};
+  for (std::size_t n : lengths) {
+    const std::string h = handle_of("88.100", n);
+    SCOPED_TRACE(n);
+    EXPECT_FALSE(store->get(h).has_value());
+    const Record r = record({value(1, "URL", "u" + std::to_string(n))});
+    ASSERT_TRUE(store->put(h, r).ok());
+    EXPECT_EQ(store->get(h), r);
+    EXPECT_FALSE(store->get(h.substr(0, n - 1) + "y").has_value());  // differs in the last byte
+  }
+  EXPECT_EQ(store->record_count(), lengths.size());
+  for (std::size_t n : lengths) {
+    const std::string h = handle_of("88.100", n);
+    SCOPED_TRACE(n);
+    ASSERT_TRUE(
+        store
+            ->update(h,
+                     [&](const std::optional<Record>& current) -> Result<std::optional<Record>> {
+                       EXPECT_TRUE(current.has_value());
+                       if (!current) return make_error("missing");
+                       Record next = *current;
+                       next.values.push_back(value(2, "EMAIL", "e"));
+                       return std::optional<Record>(next);
+                     })
+            .ok());
+    EXPECT_EQ(store->get(h)->values.size(), 2u);
+  }
+  // The short two come first; the long ones share their first 400 bytes, so
+  // they follow in digest order.
+  const HandlePage page = store->list("88.100", 0, 100);
+  std::vector<std::string> expected;
+  for (std::size_t n : lengths) expected.push_back(handle_of("88.100", n));
+  ASSERT_EQ(page.handles.size(), expected.size());
+  EXPECT_EQ(page.handles[0], expected[0]);
+  EXPECT_EQ(page.handles[1], expected[1]);
+  std::vector<std::string> got = page.handles;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, expected);
+  for (std::size_t n : lengths) {
+    const std::string h = handle_of("88.100", n);
+    SCOPED_TRACE(n);
+    EXPECT_TRUE(*store->erase(h));
+    EXPECT_FALSE(*store->erase(h));
+    EXPECT_FALSE(store->get(h).has_value());
+  }
+  EXPECT_EQ(store->record_count(), 0u);
+
+  // update creates and deletes long handles too.
+  const std::string h = handle_of("88.100", 1500, 'u');
+  ASSERT_TRUE(
+      store
+          ->update(h,
+                   [](const std::optional<Record>& current) -> Result<std::optional<Record>> {
+                     EXPECT_FALSE(current.has_value());
+                     return std::optional<Record>(record({value(7, "A", "a")}));
+                   })
+          .ok());
+  EXPECT_EQ(store->get(h)->values[0].index, 7u);
+  ASSERT_TRUE(store
+                  ->update(h,
+                           [](const std::optional<Record>&) -> Result<std::optional<Record>> {
+                             return std::optional<Record>();
+                           })
+                  .ok());
+  EXPECT_FALSE(store->get(h).has_value());
+}
+
+TEST(store_long_handles, HandlesSharingTheFirst400BytesStayApart) {
+  TempDir tmp;
+  const std::string head = handle_of("88.100", 400, 'h');
+  const std::vector<std::string> handles = {head, head + "a", head + "b", head + "ab",
+                                            head + std::string(1000, 'c')};
+  {
+    auto store = open_store(tmp.db());
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+      ASSERT_TRUE(store->put(handles[i], record({value(1, "N", std::to_string(i))})).ok());
+    }
+    EXPECT_TRUE(*store->erase(head + "a"));
+  }
+  auto store = open_store(tmp.db());  // and it all survives a reopen
+  EXPECT_EQ(store->record_count(), handles.size() - 1);
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    if (handles[i] == head + "a") {
+      EXPECT_FALSE(store->get(handles[i]).has_value());
+      continue;
+    }
+    ASSERT_TRUE(store->get(handles[i]).has_value()) << i;
+    EXPECT_EQ(store->get(handles[i])->values[0].data, std::to_string(i));
+  }
+  HandlePage page = store->list("88.100", 0, 100);
+  ASSERT_EQ(page.handles.size(), 4u);
+  EXPECT_EQ(page.handles.front(), head);  // the short one sorts first; the rest by digest
+  std::vector<std::string> got = page.handles;
+  std::vector<std::string> want = {head, head + "b", head + "ab", head + std::string(1000, 'c')};
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+}
+
+TEST(store_long_handles, ListPagesMixShortAndLongHandlesInKeyOrder) {
+  TempDir tmp;
+  auto store = open_store(tmp.db());
+  std::vector<std::string> mine = {
+      "20.500/a",
+      handle_of("20.500", 600, 'b'),
+      "20.500/c",
+      handle_of("20.500/d", 2048, 'd'),
+      "20.500/" + std::string(400 - 7, 'e'),  // exactly 400: short
+      "20.500/" + std::string(401 - 7, 'e'),  // 401: long, right after it
+      "20.500/f",
+  };
+  std::sort(mine.begin(), mine.end());
+  for (const std::string& h : mine) ASSERT_TRUE(store->put(h, record({value(1, "U", h)})).ok());
+  // Neighbours in key order that are not under 20.500.
+  for (const std::string& h : {handle_of("20.50", 900, 'n'), handle_of("20.5000", 900, 'n'),
+                               handle_of("20.500.1", 500, 'n'), std::string("20.5001/z")}) {
+    ASSERT_TRUE(store->put(h, Record{}).ok());
+  }
+  std::vector<std::string> seen;
+  for (std::uint64_t p = 0; p < 3; ++p) {
+    HandlePage page = store->list("20.500", p, 3);
+    EXPECT_EQ(page.total_count, mine.size());
+    EXPECT_EQ(page.handles.size(), p < 2 ? 3u : 1u);
+    seen.insert(seen.end(), page.handles.begin(), page.handles.end());
+  }
+  EXPECT_EQ(seen, mine);
+  for (const std::string& h : seen) EXPECT_EQ(store->get(h)->values[0].data, h);
+  EXPECT_EQ(store->list("20.5000", 0, 10).handles,
+            std::vector<std::string>{handle_of("20.5000", 900, 'n')});
+}
+
+// A prefix whose "PREFIX/" is longer than 400 bytes: its handles' keys share
+// their 400-byte head with other prefixes' handles, which list must skip.
+TEST(store_long_handles, PrefixesLongerThanTheKeyHead) {
+  TempDir tmp;
+  auto store = open_store(tmp.db());
+  const std::string p = "88." + std::string(500, 'p');
+  const std::string p2 = p + "q";  // same first 400 bytes, other prefix
+  const std::vector<std::string> mine = {p + "/", p + "/a", p + "/b" + std::string(1000, 'b')};
+  for (const std::string& h : mine) ASSERT_TRUE(store->put(h, Record{}).ok());
+  ASSERT_TRUE(store->put(p2 + "/c", Record{}).ok());
+  ASSERT_TRUE(store->put(p.substr(0, 400), Record{}).ok());  // the head itself, a short key
+  ASSERT_TRUE(store->put(p + "./d", Record{}).ok());
+
+  HandlePage page = store->list(p, 0, 100);
+  EXPECT_EQ(page.total_count, 3u);
+  std::vector<std::string> got = page.handles;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, mine);
+  page = store->list(p, 1, 1);
+  EXPECT_EQ(page.total_count, 3u);
+  ASSERT_EQ(page.handles.size(), 1u);
+  EXPECT_EQ(store->list(p2, 0, 100).handles, std::vector<std::string>{p2 + "/c"});
+  EXPECT_EQ(store->list(p.substr(0, 398), 0, 100).total_count, 0u);
+}
+
+TEST(store_long_handles, OnDiskFormat) {
+  TempDir tmp;
+  const std::string short_h = handle_of("88.100", 400);
+  const std::string long_h = handle_of("88.100", 700);
+  const Record r = record({value(1, "URL", "https://example.org/")});
+  {
+    auto store = open_store(tmp.db());
+    ASSERT_TRUE(store->put(short_h, r).ok());
+    ASSERT_TRUE(store->put(long_h, r).ok());
+  }
+  EXPECT_EQ(raw_record(tmp.db(), short_h), encode_record(r));  // as the first release wrote it
+  const std::string key = keys::record_key(long_h);
+  ASSERT_EQ(key.size(), 433u);
+  EXPECT_EQ(key.substr(0, 400), long_h.substr(0, 400));
+  auto raw = raw_record(tmp.db(), key);
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(*raw, std::string("\0\0\x02\xbc", 4) + long_h + encode_record(r));  // 700 = 0x2bc
+}
+
+TEST(store_long_handles, AnEntryHoldingAnotherHandleIsABrokenInvariant) {
+  TempDir tmp;
+  const std::string asked = handle_of("88.100", 800, 'a');
+  const std::string other = handle_of("88.100", 800, 'a') + "other";  // same first 400 bytes
+  { ASSERT_TRUE(open_store(tmp.db())->put(asked, record({value(1, "A", "")})).ok()); }
+  raw_put(tmp.db(), keys::record_key(asked), keys::wrap_long(other, encode_record(Record{})));
+  {
+    auto store = open_store(tmp.db());
+    EXPECT_THROW((void)store->get(asked), std::runtime_error);
+    EXPECT_THROW((void)store->put(asked, Record{}), std::runtime_error);
+    EXPECT_THROW((void)store->erase(asked), std::runtime_error);
+    EXPECT_THROW(
+        (void)store->update(
+            asked,
+            [](const std::optional<Record>& c) -> Result<std::optional<Record>> { return c; }),
+        std::runtime_error);
+    EXPECT_TRUE(store->healthy());  // nothing was left open
+  }
+  raw_put(tmp.db(), keys::record_key(asked),
+          std::string_view("\0\0\x01", 3));  // truncated envelope
+  {
+    auto store = open_store(tmp.db());
+    EXPECT_THROW((void)store->get(asked), std::runtime_error);
+    EXPECT_THROW((void)store->list("88.100", 0, 10), std::runtime_error);
+    EXPECT_EQ(store->list("88.100", 5, 10).total_count, 1u);  // counting reads no value
+  }
+  // A 401..511-byte key that is not a long key was never written by this
+  // build: list refuses it rather than returning a handle get cannot find.
+  raw_put(tmp.db(), handle_of("88.200", 450), encode_record(Record{}));
+  auto store = open_store(tmp.db());
+  EXPECT_THROW((void)store->list("88.200", 0, 10), std::runtime_error);
+  EXPECT_THROW((void)store->list("88.200", 5, 10), std::runtime_error);
+}
+
+// ---------------------------------------------------------------------------
+// put_many
+
+TEST(store_put_many, TenThousandRecordsInOneTransactionThroughMapGrowth) {
+  TempDir tmp;
+  Options options = fast();
+  options.initial_map_bytes = 64 * 1024;
+  constexpr std::size_t kCount = 10000;
+  std::vector<std::pair<std::string, Record>> batch;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "20.500/item%05zu", i);
+    std::string h = name;
+    if (i % 1000 == 7) h = handle_of(h, 401 + i % 1500, 'L');  // some long ones
+    batch.emplace_back(h, record({value(2, "EMAIL", "e" + std::to_string(i)),
+                                  value(1, "URL", "https://example.org/" + std::to_string(i))}));
+  }
+  {
+    auto store = open_store(tmp.db(), options);
+    const std::size_t initial_map = store->map_bytes();
+    // A reader sees none or all of the batch: it is one transaction.
+    std::atomic<bool> done{false};
+    std::atomic<int> torn{0};
+    std::atomic<int> reads{0};
+    std::thread reader([&] {
+      while (!done.load()) {
+        const std::uint64_t n = store->record_count();
+        if (n != 0 && n != kCount) ++torn;
+        ++reads;
+      }
+    });
+    auto put = store->put_many(batch);
+    done.store(true);
+    reader.join();
+    ASSERT_TRUE(put.ok()) << put.error().message;
+    EXPECT_EQ(torn.load(), 0);
+    EXPECT_GT(reads.load(), 0);
+    EXPECT_GT(store->map_bytes(), initial_map * 8)
+        << "the map never grew much; the test lost its point";
+    EXPECT_EQ(store->record_count(), kCount);
+  }
+  auto store = open_store(tmp.db(), options);
+  EXPECT_EQ(store->record_count(), kCount);
+  for (std::size_t i = 0; i < kCount; i += 7) {
+    auto got = store->get(batch[i].first);
+    ASSERT_TRUE(got.has_value()) << i;
+    ASSERT_EQ(got->values.size(), 2u);
+    EXPECT_EQ(got->values[0].index, 1u);  // sorted like put
+    EXPECT_EQ(got->values[1].data, "e" + std::to_string(i));
+  }
+  EXPECT_EQ(store->get(batch[1007].first)->values[1].data, "e1007");  // a long one
+  EXPECT_EQ(store->list("20.500", 0, 0).total_count, kCount);
+}
+
+TEST(store_put_many, ValidatesEverythingBeforeWriting) {
+  TempDir tmp;
+  auto store = open_store(tmp.db());
+  ASSERT_TRUE(store->put("88.100/old", record({value(1, "A", "old")})).ok());
+  const Record ok = record({value(1, "A", "new")});
+
+  auto too_long = store->put_many(
+      {{"88.100/old", ok}, {"88.100/a", ok}, {handle_of("88.100", ids::kMaxHandleBytes + 1), ok}});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.error().message.find("record 2"), std::string::npos)
+      << too_long.error().message;
+  EXPECT_NE(too_long.error().message.find("2049 bytes"), std::string::npos);
+  auto empty = store->put_many({{"88.100/a", ok}, {"", ok}});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("record 1"), std::string::npos);
+
+  EXPECT_THROW(
+      (void)store->put_many({{"88.100/old", ok}, {"88.100/z", record({value(0, "A", "")})}}),
+      std::invalid_argument);
+  EXPECT_THROW(
+      (void)store->put_many(
+          {{"88.100/old", ok}, {"88.100/d", record({value(3, "A", ""), value(3, "B", "")})}}),
+      std::invalid_argument);
+
+  EXPECT_EQ(store->record_count(), 1u);
+  EXPECT_EQ(store->get("88.100/old")->values[0].data, "old");
+  EXPECT_TRUE(store->healthy());
+
+  EXPECT_TRUE(store->put_many({}).ok());
+  // Replacing, and the last of two records for one handle wins.
+  ASSERT_TRUE(store
+                  ->put_many({{"88.100/old", ok},
+                              {"88.100/twice", record({value(1, "A", "first")})},
+                              {"88.100/twice", record({value(1, "A", "second")})}})
+                  .ok());
+  EXPECT_EQ(store->record_count(), 2u);
+  EXPECT_EQ(store->get("88.100/old")->values[0].data, "new");
+  EXPECT_EQ(store->get("88.100/twice")->values[0].data, "second");
+}
+
+// ---------------------------------------------------------------------------
+// used_bytes
+
+TEST(store_used_bytes, GrowsWithRecordsAndStaysInsideTheMap) {
+  TempDir tmp;
+  Options options = fast();
+  options.initial_map_bytes = 64 * 1024;
+  auto store = open_store(tmp.db(), options);
+  const std::size_t empty = store->used_bytes();
+  EXPECT_GT(empty, 0u);  // the two meta pages at least
+  EXPECT_LE(empty, store->map_bytes());
+
+  std::size_t before = empty;
+  const std::string blob(1024, 'b');
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::pair<std::string, Record>> batch;
+    for (int i = 0; i < 500; ++i) {
+      batch.emplace_back("88.100/r" + std::to_string(round) + "-" + std::to_string(i),
+                         record({value(1, "DATA", blob)}));
+    }
+    ASSERT_TRUE(store->put_many(batch).ok());
+    const std::size_t now = store->used_bytes();
+    EXPECT_GT(now, before) << "round " << round;
+    EXPECT_LE(now, store->map_bytes());
+    before = now;
+  }
+  // 2000 records of over 1 KiB each cannot fit in less.
+  EXPECT_GE(before, std::size_t{2000} * 1024);
+  EXPECT_LT(before, std::size_t{2000} * 1024 * 4);
 }
 
 }  // namespace
