@@ -110,3 +110,28 @@ store::Record admin_record(std::string_view handle, std::uint32_t secret_index,
                            std::string_view secret_hash, std::int64_t now_unix);
 
 }  // namespace idra::api
+
+namespace idra::api {
+
+// prefix_of_handle returns the prefix whose administrators govern |handle|:
+// its own prefix, or for a prefix handle "0.NA/88.100" the prefix "88.100".
+std::string prefix_of_handle(std::string_view canonical_handle);
+
+// is_served_here is true when this node homes the prefix governing
+// |canonical_handle| or one of its dotted ancestors ("88.100.1/X" is served
+// when "88.100" is homed; "20.5001/X" is not under "20.500").
+bool is_served_here(const store::Store& store, std::string_view canonical_handle);
+
+// ImportedRecord is one line of an import file, ready for the store.
+struct ImportedRecord {
+  std::string handle;  // canonical
+  store::Record record;
+};
+
+// parse_import_line reads one NDJSON line {"handle": "...", "values": [...]}.
+// The identifier may be any spelling (it is mapped to its canonical handle);
+// values are read exactly as a PUT body's, and an HS_SECKEY value given in
+// clear is stored as its Argon2id hash. Errors say what is wrong with the line.
+Result<ImportedRecord> parse_import_line(std::string_view line, const Config& config, std::int64_t now_unix);
+
+}  // namespace idra::api

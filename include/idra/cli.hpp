@@ -23,13 +23,29 @@ struct ServeOptions {
   store::Options store;
   std::vector<std::string> tls_names = {"localhost"};
   std::vector<std::string> tls_addresses = {"127.0.0.1", "::1"};
+  // Bring your own certificate: a PEM chain (leaf first) and its private key
+  // (PEM, or idra's encrypted key file; mode 0600). Empty: the development PKI.
+  std::filesystem::path tls_certificate_file;
+  std::filesystem::path tls_key_file;
 };
 
-// run executes the command in |argv|. It returns ServeOptions when the
-// command is `serve` (the caller starts the node), otherwise the exit code of
-// the command it ran: 0 success, 1 failure (the identifier is invalid, the
-// handle was not found), 2 usage error. Messages go to stdout/stderr.
-std::variant<ServeOptions, int> run(int argc, char** argv);
+// ImportOptions is `idra import`: load an NDJSON file of records into a
+// node's data directory (the node must not be running on it).
+struct ImportOptions {
+  std::filesystem::path data_dir = "idra-data";
+  std::filesystem::path file;  // "-" is standard input
+  std::size_t batch_records = 10000;  // records per write transaction (one fsync each)
+  bool home_prefixes = false;         // home every prefix met instead of refusing it
+  api::Config api;
+  store::Options store;
+};
+
+// run executes the command in |argv|. It returns ServeOptions or
+// ImportOptions when the command needs the node's parts (the caller wires
+// and runs them), otherwise the exit code of the command it ran: 0 success,
+// 1 failure (the identifier is invalid, the handle was not found), 2 usage
+// error. Messages go to stdout/stderr.
+std::variant<ServeOptions, ImportOptions, int> run(int argc, char** argv);
 
 // load_config applies a JSON config file to |options|; unknown keys, wrong
 // types and out-of-range values are Errors naming the key.

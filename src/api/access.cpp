@@ -35,6 +35,13 @@ std::string prefix_of_handle(std::string_view canonical_handle) {
   return std::string(prefix);
 }
 
+bool is_served_here(const store::Store& store, std::string_view canonical_handle) {
+  for (const auto& p : ids::prefix_ancestors(prefix_of_handle(canonical_handle))) {
+    if (store.is_homed(p)) return true;
+  }
+  return canonical_handle.starts_with("0.NA/") && store.is_homed("0.NA");
+}
+
 bool AccessControl::is_member(const Principal& principal, std::string_view ref_handle,
                               std::uint32_t ref_index, int depth) const {
   const std::string ref = canonical_or_empty(ref_handle);

@@ -62,8 +62,5 @@ class AccessControl {
   const Config& config_;
 };
 
-// prefix_of_handle returns the prefix whose administrators govern |handle|:
-// its own prefix, or for a prefix handle "0.NA/88.100" the prefix "88.100".
-std::string prefix_of_handle(std::string_view canonical_handle);
 
 }  // namespace idra::api

@@ -57,11 +57,7 @@ std::variant<Resolved, Response> resolve_identifier(const Context& ctx, std::str
   if (!id) return handle_error(102, text.substr(0, 256), "Invalid handle: " + id.error().message, pretty);
   auto handle = ids::parse_handle(id->handle);
   if (!handle) return handle_error(102, text.substr(0, 256), "Invalid handle: " + handle.error().message, pretty);
-  const std::string governing = prefix_of_handle(handle->str());
-  bool homed = false;
-  for (const auto& p : ids::prefix_ancestors(governing)) homed = homed || ctx.store.is_homed(p);
-  if (handle->prefix == "0.NA") homed = homed || ctx.store.is_homed("0.NA");
-  if (!homed) return handle_error(301, handle->str(), "That prefix doesn't live here", pretty);
+  if (!is_served_here(ctx.store, handle->str())) return handle_error(301, handle->str(), "That prefix doesn't live here", pretty);
   return Resolved{std::move(*id), std::move(*handle)};
 }
 

@@ -48,6 +48,7 @@ Commands:
   serve       run a resolution node (HTTPS, Handle.Net v9 REST API)
   resolve     resolve a handle or any identifier against a node
   id check    parse an identifier and print its canonical handle
+  import      load records from an NDJSON file into a data directory
 
 Run 'idra <command> --help' for the options of one command.
 
@@ -118,6 +119,28 @@ Examples:
   idra id check https://id.example.com/01/09506000134352/21/A1
   idra id check --scheme iec61406 https://a/01/2112345678900
   idra id check urn:oid:1.3.6.1.4.1
+)";
+
+constexpr const char* kImportHelp = R"(Usage: idra import FILE [--data DIR] [--config FILE] [--batch N] [--home-prefixes]
+
+Loads records from FILE ("-" for standard input), one JSON object per line:
+  {"handle": "88.100/X", "values": [{"index": 1, "type": "URL", "data": "https://..."}]}
+Identifiers may be any spelling; values are read exactly as PUT bodies are
+(HS_SECKEY secrets given in clear are stored as Argon2id hashes). A record
+replaces any record of the same handle. Lines are written in batches, one
+durable transaction per batch; the first bad line stops the import with its
+line number, and earlier batches stay written. Run it while no node serves
+the data directory.
+
+Options:
+  --data DIR         data directory (default ./idra-data)
+  --config FILE      the node's configuration (for id_prefix and limits)
+  --batch N          records per transaction (default 10000)
+  --home-prefixes    home the prefix of every record instead of refusing
+                     records under prefixes this node does not home
+
+Example:
+  idra import handles.ndjson --data /var/lib/idra --home-prefixes
 )";
 
 bool wants_help(int argc, char** argv, int from) {
@@ -237,9 +260,51 @@ std::variant<ServeOptions, int> serve(int argc, char** argv, int from) {
   return o;
 }
 
+std::variant<ServeOptions, ImportOptions, int> import_command(int argc, char** argv, int from) {
+  if (wants_help(argc, argv, from)) {
+    std::fputs(kImportHelp, stdout);
+    return 0;
+  }
+  ImportOptions o;
+  for (int i = from; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0) {
+      ServeOptions s;
+      if (auto r = load_config(argv[i + 1], s); !r) return usage(kImportHelp, r.error().message);
+      o.data_dir = s.data_dir;
+      o.api = s.api;
+      o.store = s.store;
+    }
+  }
+  for (int i = from; i < argc; ++i) {
+    std::string_view a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--config" && has_value) {
+      ++i;
+    } else if (a == "--data" && has_value) {
+      o.data_dir = argv[++i];
+    } else if (a == "--batch" && has_value) {
+      const std::string v = argv[++i];
+      if (v.empty() || v.size() > 7 || v.find_first_not_of("0123456789") != std::string::npos || v == "0") {
+        return usage(kImportHelp, "--batch must be a number from 1 to 9999999");
+      }
+      o.batch_records = std::stoul(v);
+    } else if (a == "--home-prefixes") {
+      o.home_prefixes = true;
+    } else if (a.starts_with("--")) {
+      return usage(kImportHelp, "unknown or incomplete option " + std::string(a));
+    } else if (o.file.empty()) {
+      o.file = std::string(a);
+    } else {
+      return usage(kImportHelp, "give exactly one file");
+    }
+  }
+  if (o.file.empty()) return usage(kImportHelp, "give the file to import");
+  return o;
+}
+
 }  // namespace
 
-std::variant<ServeOptions, int> run(int argc, char** argv) {
+std::variant<ServeOptions, ImportOptions, int> run(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {
     std::fputs(kMainHelp, argc < 2 ? stderr : stdout);
@@ -250,7 +315,12 @@ std::variant<ServeOptions, int> run(int argc, char** argv) {
     std::puts("idra 0.1.0");
     return 0;
   }
-  if (cmd == "serve") return serve(argc, argv, 2);
+  if (cmd == "serve") {
+    auto r = serve(argc, argv, 2);
+    if (const int* code = std::get_if<int>(&r)) return *code;
+    return std::get<ServeOptions>(std::move(r));
+  }
+  if (cmd == "import") return import_command(argc, argv, 2);
   if (cmd == "id") {
     if (argc >= 3 && std::strcmp(argv[2], "check") == 0) return id_check(argc, argv, 3);
     if (wants_help(argc, argv, 2)) {

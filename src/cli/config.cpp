@@ -142,7 +142,17 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   }
   if (j.contains("tls")) {
     const auto& t = j["tls"];
-    if (auto r = check_keys(t, "tls", {"names", "addresses"}); !r) return r;
+    if (auto r = check_keys(t, "tls", {"names", "addresses", "certificate_file", "key_file"}); !r) return r;
+    for (const char* key : {"certificate_file", "key_file"}) {
+      if (t.contains(key) && !t[key].is_string()) return make_error(std::string("config key tls.") + key + " must be a path");
+    }
+    if (t.contains("certificate_file") != t.contains("key_file")) {
+      return make_error("config keys tls.certificate_file and tls.key_file go together");
+    }
+    if (t.contains("certificate_file")) {
+      o.tls_certificate_file = t["certificate_file"].get<std::string>();
+      o.tls_key_file = t["key_file"].get<std::string>();
+    }
     if (auto r = read_strings(t, "tls", "names", o.tls_names); !r) return r;
     if (auto r = read_strings(t, "tls", "addresses", o.tls_addresses); !r) return r;
   }

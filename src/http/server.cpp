@@ -134,6 +134,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(431, "request header is larger than " +
                                  std::to_string(sh_.config.limits.max_header_bytes) + " bytes");
     }
+    if (ec == bhttp::error::body_limit) {  // Content-Length already says too much
+      return send_error(413, "request body is larger than " + std::to_string(sh_.config.limits.max_body_bytes) + " bytes");
+    }
     if (ec) {
       if (buffer_.size() == 0 && parser_->got_some() == false) return do_close();
       return send_error(400, "malformed HTTP request: " + ec.message());

@@ -58,7 +58,8 @@ class Node:
             [IDRA_BIN, "serve", "--data", self.data_dir, "--config", cfg_path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stdout_lines = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self.drains = [threading.Thread(target=self._drain_stderr, daemon=True)]
+        self.drains[0].start()
         deadline = time.time() + timeout
         while time.time() < deadline:
             line = self.proc.stdout.readline()
@@ -68,7 +69,8 @@ class Node:
             m = re.match(r"idra listening on https://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
-                threading.Thread(target=self._drain_stdout, daemon=True).start()
+                self.drains.append(threading.Thread(target=self._drain_stdout, daemon=True))
+                self.drains[-1].start()
                 break
         if self.port is None:
             self.proc.kill()
@@ -95,6 +97,11 @@ class Node:
                 self.proc.kill()
                 self.proc.wait()
                 raise RuntimeError("idra did not stop within %ds of the signal" % timeout)
+        if self.proc:
+            for t in self.drains:
+                t.join(timeout=5)
+            self.proc.stdout.close()
+            self.proc.stderr.close()
         return self.proc.returncode if self.proc else None
 
     def cleanup(self):
