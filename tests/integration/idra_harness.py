@@ -108,8 +108,7 @@ class Node:
         try:
             self.stop()
         finally:
-            if self.own_dir:
-                shutil.rmtree(self.data_dir, ignore_errors=True)
+            shutil.rmtree(self.data_dir, ignore_errors=True)
             if getattr(self, "config_path", None) and os.path.exists(self.config_path):
                 os.remove(self.config_path)
 

@@ -342,7 +342,7 @@ class HandleApiTest(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         handle = r.json()["handle"]
         self.assertTrue(handle.startswith("IDRA/gs1/01/09506000134352/21/A1"), handle)
-        for spelling in ["https://other.example/gtin/9506000134352/ser/A1",
+        for spelling in ["https://other.example/gtin/09506000134352/ser/A1",
                          "urn:epc:id:sgtin:950600.0013435.A1"]:
             r = self.get(quote(spelling, safe=""))
             self.assertEqual(r.status, 200, (spelling, r))
