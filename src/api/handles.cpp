@@ -21,7 +21,7 @@ std::uint16_t creator_permissions() {
   std::uint16_t mask = 0;
   for (Perm p : {Perm::add_handle, Perm::delete_handle, Perm::modify_value, Perm::remove_value,
                  Perm::add_value, Perm::read_value, Perm::modify_admin, Perm::remove_admin,
-                 Perm::add_admin, Perm::list_handles}) {
+                 Perm::add_admin}) {
     mask = static_cast<std::uint16_t>(mask | permission_bit(p));
   }
   return mask;

@@ -2,6 +2,7 @@
 // server. Each async step is a do_x()/on_x() pair; every read has a size
 // limit and a timeout.
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -409,6 +410,12 @@ void Server::run() {
   });
   for (auto& l : im.listeners) l->start();
 
+  // While draining, a context whose only session waits on the blocking pool
+  // has no pending operation of its own; without a guard its run() would
+  // return and the finished request would never be written.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& ctx : im.contexts) guards.push_back(asio::make_work_guard(*ctx));
+
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < im.threads; ++i) {
     auto& ctx = *im.contexts[im.contexts.size() == 1 ? 0 : i];
@@ -439,6 +446,7 @@ void Server::run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   im.shared.blocking.join();
+  guards.clear();
   for (auto& ctx : im.contexts) ctx->stop();
   for (auto& t : threads) t.join();
   im.shared.log.stop();

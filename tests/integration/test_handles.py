@@ -446,5 +446,43 @@ class RestartTest(unittest.TestCase):
             node.cleanup()
 
 
+class GracefulShutdownTest(unittest.TestCase):
+    def test_in_flight_request_finishes_after_sigterm(self):
+        node = Node().start()
+        try:
+            s = tls_connect(node, timeout=10)
+            body = json.dumps([url_value(1, "https://late")]).encode()
+            user = node.admin["id"].replace(":", "%3A").replace("/", "%2F") + ":" + node.admin["secret"]
+            import base64
+            auth = base64.b64encode(user.encode()).decode()
+            node.curl("PUT", "/api/prefixes/88.100.1", auth=node.admin_auth())
+            head = (f"PUT /api/handles/88.100.1/late HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            s.sendall(head + body[:10])   # the request is in flight: header read, body not complete
+            time.sleep(0.3)
+            node.proc.send_signal(__import__("signal").SIGTERM)
+            time.sleep(0.3)
+            self.assertIsNone(node.proc.poll())  # still draining
+            s.sendall(body[10:])
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            self.assertTrue(reply.startswith(b"HTTP/1.1 201"), reply[:200])
+            self.assertIn(b"Connection: close", reply)
+            s.close()
+            node.proc.wait(timeout=15)
+            self.assertEqual(node.proc.returncode, 0)
+            # The write that finished during shutdown is durable.
+            node.stop()
+            node.proc = None
+            node.start()
+            self.assertEqual(node.curl("GET", "/api/handles/88.100.1/late").status, 200)
+        finally:
+            node.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
