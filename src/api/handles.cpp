@@ -8,6 +8,7 @@
 #include "handlers.hpp"
 #include "hs_data.hpp"
 #include "idra/auth.hpp"
+#include "idra/text.hpp"
 #include "value_json.hpp"
 
 namespace idra::api {
@@ -27,22 +28,15 @@ std::uint16_t creator_permissions() {
   return mask;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
 // type_matches implements Handle type queries: exact (ASCII case-insensitive),
 // and "URL." matching "URL" and every period-delimited subtype "URL.*".
 bool type_matches(std::string_view value_type, std::string_view query) {
   if (query.size() > 1 && query.back() == '.') {
     const auto base = query.substr(0, query.size() - 1);
-    if (iequals(value_type, base)) return true;
-    return value_type.size() >= query.size() && iequals(value_type.substr(0, query.size()), query);
+    if (text::iequals(value_type, base)) return true;
+    return value_type.size() >= query.size() && text::iequals(value_type.substr(0, query.size()), query);
   }
-  return iequals(value_type, query);
+  return text::iequals(value_type, query);
 }
 
 struct Resolved {

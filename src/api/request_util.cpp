@@ -1,5 +1,7 @@
 #include "request_util.hpp"
 
+#include "idra/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -7,54 +9,7 @@
 namespace idra::api {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+bool valid_utf8(std::string_view s) { return !text::check_utf8(s).has_value(); }
 
 }  // namespace
 
@@ -74,24 +29,9 @@ std::optional<std::string_view> Target::first(std::string_view name) const {
 }
 
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      c = ' ';
-    }
-    if (c == '\0') return std::nullopt;
-    out.push_back(c);
-  }
-  return out;
+  auto out = text::percent_decode(in, plus_is_space, 0);
+  if (!out || out->find('\0') != std::string::npos) return std::nullopt;
+  return std::move(out).value();
 }
 
 Result<Target> parse_target(std::string_view target) {
@@ -126,7 +66,7 @@ Result<Target> parse_target(std::string_view target) {
 Result<bool> parse_bool_param(const Target& target, std::string_view name, bool fallback) {
   const auto v = target.first(name);
   if (!v) return fallback;
-  const std::string l = lower(*v);
+  const std::string l = text::lower_ascii(*v);
   if (l == "true" || l == "1" || l.empty()) return true;  // "?pretty" alone means true
   if (l == "false" || l == "0") return false;
   return make_error("parameter " + std::string(name) + " must be true or false, not \"" +
@@ -194,7 +134,7 @@ Response plain_error(unsigned status, std::string_view message) {
 
 bool is_json_content_type(std::optional<std::string_view> value) {
   if (!value) return false;
-  std::string v = lower(*value);
+  std::string v = text::lower_ascii(*value);
   if (const auto semi = v.find(';'); semi != std::string::npos) v.resize(semi);
   while (!v.empty() && v.back() == ' ') v.pop_back();
   while (!v.empty() && v.front() == ' ') v.erase(v.begin());

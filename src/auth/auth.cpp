@@ -1,6 +1,7 @@
 // auth.cpp: Basic credentials, Argon2id secrets, the verification cache and
 // the per-address failure limiter.
 #include "idra/auth.hpp"
+#include "idra/text.hpp"
 
 #include <sodium.h>
 
@@ -15,31 +16,6 @@ namespace {
 void ensure_sodium() {
   static const bool ok = sodium_init() >= 0;
   if (!ok) throw std::runtime_error("libsodium failed to initialize");
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return std::nullopt;
-    int hi = hex_value(in[i + 1]);
-    int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
 }
 
 }  // namespace
@@ -95,9 +71,7 @@ std::optional<Result<Credentials>> parse_basic(std::string_view value) {
   ensure_sodium();
   // The scheme name is case-insensitive (RFC 9110 section 11.1).
   if (value.size() < 6) return std::nullopt;
-  std::string scheme(value.substr(0, 6));
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "basic ") return std::nullopt;
+  if (!text::istarts_with(value, "basic ")) return std::nullopt;
   std::string_view b64 = value.substr(6);
   while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
   while (!b64.empty() && b64.back() == ' ') b64.remove_suffix(1);
@@ -127,7 +101,7 @@ std::optional<Result<Credentials>> parse_basic(std::string_view value) {
     sodium_memzero(decoded.data(), decoded.size());
     return Result<Credentials>(make_error("Authorization: Basic credentials need user:secret", 4));
   }
-  auto user = percent_decode(std::string_view(decoded).substr(0, user_end));
+  auto user = text::percent_decode(std::string_view(decoded).substr(0, user_end), false, 0);
   creds.secret = decoded.substr(user_end + 1);
   sodium_memzero(decoded.data(), decoded.size());
   if (!user) {

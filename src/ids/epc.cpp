@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "idra/gs1.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 
 namespace idra::ids::gs1 {
 namespace {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "idra/gs1.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 
 namespace idra::ids::embedded {
 extern const unsigned char gs1_syntax_dictionary[];

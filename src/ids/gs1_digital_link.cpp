@@ -6,7 +6,7 @@
 #include <string>
 
 #include "idra/gs1.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 #include "url.hpp"
 
 namespace idra::ids::gs1 {

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "idra/gs1.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 
 namespace idra::ids::gs1 {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "idra/ids.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 
 namespace idra::ids {
 namespace {

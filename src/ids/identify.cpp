@@ -4,7 +4,7 @@
 
 #include "idra/gs1.hpp"
 #include "idra/ids.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 #include "url.hpp"
 
 namespace idra::ids {

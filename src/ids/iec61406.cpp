@@ -3,7 +3,7 @@
 #include <string>
 
 #include "idra/ids.hpp"
-#include "text.hpp"
+#include "idra/text.hpp"
 #include "url.hpp"
 
 namespace idra::ids {

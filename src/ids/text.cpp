@@ -1,8 +1,8 @@
-#include "text.hpp"
+#include "idra/text.hpp"
 
 #include <cstdio>
 
-namespace idra::ids::text {
+namespace idra::text {
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -199,4 +199,4 @@ Result<std::string> percent_decode(std::string_view s, bool plus_is_space,
   return out;
 }
 
-}  // namespace idra::ids::text
+}  // namespace idra::text

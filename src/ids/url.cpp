@@ -1,6 +1,6 @@
 #include "url.hpp"
 
-#include "text.hpp"
+#include "idra/text.hpp"
 
 namespace idra::ids::url {
 

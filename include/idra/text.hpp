@@ -1,5 +1,6 @@
-// text.hpp: byte-level helpers shared by the identifier parsers (private to
-// idra_ids). Everything here is ASCII- or UTF-8-aware, locale-independent and
+// text.hpp: byte-level helpers shared by the identifier parsers and every
+// other parser of outside input (implemented in idra_ids, the lowest module).
+// Everything here is ASCII- or UTF-8-aware, locale-independent and
 // never throws on bad input.
 #pragma once
 
@@ -11,7 +12,7 @@
 
 #include "idra/result.hpp"
 
-namespace idra::ids::text {
+namespace idra::text {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -68,4 +69,4 @@ std::string percent_encode(std::string_view s);
 // two hex digits is an Error naming the byte at |base_offset| + its index.
 Result<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t base_offset);
 
-}  // namespace idra::ids::text
+}  // namespace idra::text
