@@ -11,13 +11,14 @@
 #  5. prints requests/s of both, their ratio, p50/p99 latency and idra's peak
 #     RSS as a Markdown block for bench/RESULTS.md.
 #
-# Usage: bench/handles.sh [RECORDS] [SECONDS] [CONNECTIONS]
+# Usage: bench/handles.sh [RECORDS] [SECONDS] [CONNECTIONS] [IO_MODEL]
 # Traffic goes to 127.0.0.1 only. Not a test: it passes no verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECORDS=${1:-1000000}
 SECONDS_PER_RUN=${2:-20}
 CONNECTIONS=${3:-64}
+IO_MODEL=${4:-per-thread}
 THREADS=$(nproc)
 IDRA_SETUP_EXTRA="wrk nginx-light" bash deploy/setup.sh
 cmake --preset release >/dev/null
@@ -52,7 +53,7 @@ for i in range(n):
 PY
 
 cat >"$OUT/idra.json" <<JSON
-{"listen": "127.0.0.1:0", "threads": $THREADS, "durable": true,
+{"listen": "127.0.0.1:0", "threads": $THREADS, "io_model": "$IO_MODEL", "durable": true,
  "tls": {"certificate_file": "$OUT/cert.pem", "key_file": "$OUT/key.pem"}}
 JSON
 echo "== loading"
@@ -134,5 +135,5 @@ cat <<MD | tee "$OUT/summary.md"
 | response body bytes | $(wc -c <"$OUT/record.json") | $(wc -c <"$OUT/www/record.json") |
 
 wrk -t $THREADS -c $CONNECTIONS -d ${SECONDS_PER_RUN}s --latency, random handle per request, HTTPS keep-alive,
-$(nproc) cores shared by server and wrk; idra --threads $THREADS, nginx worker_processes $THREADS.
+$(nproc) cores shared by server and wrk; idra threads $THREADS (io_model $IO_MODEL), nginx worker_processes $THREADS.
 MD

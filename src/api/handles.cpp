@@ -170,6 +170,28 @@ bool same_content(const store::HandleValue& a, const store::HandleValue& b) {
          a.ttl == b.ttl && a.references == b.references && a.permissions == b.permissions;
 }
 
+// check_typed_values refuses values whose type promises a structure their
+// data lacks: an HS_ADMIN that names no administrator, an HS_VLIST that is no
+// list, an empty HS_SECKEY. Such a value would be stored and silently do
+// nothing; Handle's answer is responseCode 202 (invalid value).
+Result<void> check_typed_values(const std::vector<store::HandleValue>& values) {
+  for (const auto& v : values) {
+    const std::string where = "Invalid value at index " + std::to_string(v.index) + ": ";
+    if (v.type == kAdminType) {
+      auto admin = decode_admin(v.data);
+      if (!admin) return make_error(where + "HS_ADMIN data is not an admin reference (" + admin.error().message + ")");
+      if (!ids::parse_handle(admin->handle)) return make_error(where + "HS_ADMIN names an invalid handle");
+    } else if (v.type == "HS_VLIST") {
+      if (auto list = decode_vlist(v.data); !list) {
+        return make_error(where + "HS_VLIST data is not a list of references (" + list.error().message + ")");
+      }
+    } else if (v.type == auth::kSecretKeyType && v.data.empty()) {
+      return make_error(where + "HS_SECKEY needs a non-empty secret");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Response get_handle(const Context& ctx, std::string_view text) {
@@ -270,6 +292,9 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
     std::set<std::uint32_t> given;
     for (const auto& v : values) given.insert(v.index);
     if (wanted != given) return handle_error(4, handle, "Mismatched indexes", *pretty);
+  }
+  if (auto invalid = check_typed_values(values); !invalid.ok()) {
+    return handle_error(202, handle, invalid.error().message, *pretty);
   }
   for (auto& v : values) {
     v.timestamp = ctx.request.now_unix;

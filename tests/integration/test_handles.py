@@ -290,6 +290,19 @@ class HandleApiTest(unittest.TestCase):
             self.assertIn("message", r.json())
             self.assertEqual(self.get(h).body, before)
 
+    def test_invalid_typed_values(self):
+        h = f"{PREFIX}/typed"
+        for bad in [[{"index": 100, "type": "HS_ADMIN", "data": {"format": "base64", "value": "AAE="}}],
+                    [{"index": 100, "type": "HS_ADMIN", "data": {"format": "admin", "value": {
+                        "handle": "no-slash", "index": 300, "permissions": "011111110011"}}}],
+                    [{"index": 300, "type": "HS_SECKEY", "data": ""}],
+                    [{"index": 5, "type": "HS_VLIST", "data": {"format": "hex", "value": "00000002"}}]]:
+            r = self.put(h, bad)
+            self.assertEqual(r.status, 400, (bad, r))
+            self.assertEqual(r.json()["responseCode"], 202, r)
+            self.assertIn("Invalid value at index", r.json()["message"])
+        self.assertEqual(self.get(h).status, 404)
+
     def test_oversized_body(self):
         big = [url_value(1, "https://" + "a" * 70000)]
         r = self.put(f"{PREFIX}/big", big)
