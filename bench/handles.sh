@@ -11,14 +11,15 @@
 #  5. prints requests/s of both, their ratio, p50/p99 latency and idra's peak
 #     RSS as a Markdown block for bench/RESULTS.md.
 #
-# Usage: bench/handles.sh [RECORDS] [SECONDS] [CONNECTIONS] [IO_MODEL]
+# Usage: [ROUNDS=3] bench/handles.sh [RECORDS] [SECONDS] [CONNECTIONS] [IO_MODEL]
 # Traffic goes to 127.0.0.1 only. Not a test: it passes no verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECORDS=${1:-1000000}
-SECONDS_PER_RUN=${2:-20}
+SECONDS_PER_RUN=${2:-15}
 CONNECTIONS=${3:-64}
 IO_MODEL=${4:-per-thread}
+ROUNDS=${ROUNDS:-3}
 THREADS=$(nproc)
 IDRA_SETUP_EXTRA="wrk nginx-light" bash deploy/setup.sh
 cmake --preset release >/dev/null
@@ -101,15 +102,29 @@ request = function()
 end
 LUA
 
-run_wrk() {  # name port
+run_wrk() {  # name port round
   wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$OUT/random.lua" \
-    "https://127.0.0.1:$2" >"$OUT/wrk-$1.txt"
+    "https://127.0.0.1:$2" >"$OUT/wrk-$1-$3.txt"
 }
 echo "== warm-up"
-wrk -t "$THREADS" -c "$CONNECTIONS" -d 3s -s "$OUT/random.lua" "https://127.0.0.1:$IDRA_PORT" >/dev/null
-wrk -t "$THREADS" -c "$CONNECTIONS" -d 3s -s "$OUT/random.lua" "https://127.0.0.1:$NGINX_PORT" >/dev/null
-echo "== wrk idra";  run_wrk idra "$IDRA_PORT"
-echo "== wrk nginx"; run_wrk nginx "$NGINX_PORT"
+wrk -t "$THREADS" -c "$CONNECTIONS" -d 5s -s "$OUT/random.lua" "https://127.0.0.1:$IDRA_PORT" >/dev/null
+wrk -t "$THREADS" -c "$CONNECTIONS" -d 5s -s "$OUT/random.lua" "https://127.0.0.1:$NGINX_PORT" >/dev/null
+# Alternate the two servers so that both see the same machine: this VM's
+# throughput drifts by more than the difference being measured. The figures
+# are the medians of ROUNDS runs each.
+for round in $(seq "$ROUNDS"); do
+  echo "== round $round: wrk idra";  run_wrk idra "$IDRA_PORT" "$round"
+  echo "== round $round: wrk nginx"; run_wrk nginx "$NGINX_PORT" "$round"
+done
+
+median_run() {  # name -> the file of the run with the median requests/s
+  for f in "$OUT"/wrk-"$1"-*.txt; do echo "$(awk '/Requests\/sec/ {print $2}' "$f") $f"; done |
+    sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}'
+}
+cp "$(median_run idra)" "$OUT/wrk-idra.txt"
+cp "$(median_run nginx)" "$OUT/wrk-nginx.txt"
+ALL_IDRA=$(for f in "$OUT"/wrk-idra-*.txt; do awk '/Requests\/sec/ {printf "%d ", $2}' "$f"; done)
+ALL_NGINX=$(for f in "$OUT"/wrk-nginx-*.txt; do awk '/Requests\/sec/ {printf "%d ", $2}' "$f"; done)
 
 rps() { awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/wrk-$1.txt"; }
@@ -124,7 +139,8 @@ BPR=$(sed -n 's/.*(\([0-9.]*\) bytes\/record).*/\1/p' "$OUT/import.txt")
 cat <<MD | tee "$OUT/summary.md"
 | measure | idra | nginx (same bytes, same cert) |
 |---|---|---|
-| requests/s | $IDRA_RPS | $NGINX_RPS |
+| requests/s (median of $ROUNDS) | $IDRA_RPS | $NGINX_RPS |
+| every run | $ALL_IDRA | $ALL_NGINX |
 | ratio idra/nginx | $RATIO | 1 |
 | latency p50 | $(pct idra 50%) | $(pct nginx 50%) |
 | latency p99 | $(pct idra 99%) | $(pct nginx 99%) |
@@ -134,6 +150,7 @@ cat <<MD | tee "$OUT/summary.md"
 | LMDB bytes per record | $BPR | |
 | response body bytes | $(wc -c <"$OUT/record.json") | $(wc -c <"$OUT/www/record.json") |
 
-wrk -t $THREADS -c $CONNECTIONS -d ${SECONDS_PER_RUN}s --latency, random handle per request, HTTPS keep-alive,
+wrk -t $THREADS -c $CONNECTIONS -d ${SECONDS_PER_RUN}s --latency x $ROUNDS rounds alternating idra and nginx,
+random handle per request, HTTPS keep-alive; latency from the median run;
 $(nproc) cores shared by server and wrk; idra threads $THREADS (io_model $IO_MODEL), nginx worker_processes $THREADS.
 MD

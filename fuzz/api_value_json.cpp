@@ -38,6 +38,9 @@ void check_values(std::string_view body) {
   }
   for (const auto& v : *values) {
     const std::string text = idra::api::value_to_json(v).dump();
+    std::string fast;
+    idra::api::append_value_json(fast, v);
+    if (fast != text) fail("append_value_json differs from value_to_json", fast + " vs " + text);
     // Another clock: a timestamp that was written must be the one read back.
     auto back = idra::api::value_from_json(nlohmann::json::parse(text), kNow + 12345);
     if (!back) fail("value_to_json output rejected", back.error().message + " in " + text);

@@ -76,6 +76,11 @@ struct Options {
   // crash durability for speed; only benchmarks and tests should.
   bool durable = true;
   unsigned max_readers = 1024;
+  // prefault_max_bytes: after open, a background thread maps up to this many
+  // bytes of the data file into memory (MADV_POPULATE_READ), so that reads
+  // after a restart do not each pay a page fault. 0 turns it off; a store
+  // larger than this is not prefaulted at all (it would only churn the cache).
+  std::size_t prefault_max_bytes = std::size_t{4} << 30;
 };
 
 struct HandlePage {

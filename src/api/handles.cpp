@@ -129,40 +129,77 @@ std::vector<const store::HandleValue*> visible_values(const Context& ctx, std::s
   return out;
 }
 
-// resolution_body is the GET body (also one item of POST /api/resolve).
-// |cache_seconds| receives the smallest TTL of the values returned (-1: none).
-nlohmann::ordered_json resolution_body(const Context& ctx, std::string_view text, const Selection& sel,
-                                       unsigned& status, std::int64_t& cache_seconds) {
-  cache_seconds = -1;
-  nlohmann::ordered_json body;
+// Resolution is what a GET finds for one identifier, before it is written
+// as JSON: either an error response (invalid handle, prefix not here), a
+// missing record, or the record and the indexes of the values the caller
+// may see.
+struct Resolution {
+  std::optional<Response> error;
+  std::string handle;
+  std::optional<store::Record> record;
+  std::vector<std::size_t> visible;  // indexes into record->values
+  std::int64_t cache_seconds = -1;   // smallest TTL of the visible values, -1 if none
+};
+
+Resolution resolve(const Context& ctx, std::string_view text, const Selection& sel) {
+  Resolution out;
   auto resolved = resolve_identifier(ctx, text, false);
   if (auto* err = std::get_if<Response>(&resolved)) {
-    status = err->status;
-    return nlohmann::ordered_json::parse(err->body);
+    out.error = std::move(*err);
+    return out;
   }
-  const auto& r = std::get<Resolved>(resolved);
-  const std::string handle = r.handle.str();
-  const auto record = ctx.store.get(handle);
-  if (!record) {
+  out.handle = std::get<Resolved>(resolved).handle.str();
+  out.record = ctx.store.get(out.handle);
+  if (!out.record) return out;
+  const auto visible = visible_values(ctx, out.handle, *out.record, sel);
+  for (const auto* v : visible) {
+    out.visible.push_back(static_cast<std::size_t>(v - out.record->values.data()));
+    const auto left = ttl_seconds_left(*v, ctx.request.now_unix);
+    out.cache_seconds = out.cache_seconds < 0 ? left : std::min(out.cache_seconds, left);
+  }
+  return out;
+}
+
+// resolution_json is the body of a resolution as a JSON tree (pretty GETs
+// and the items of POST /api/resolve). |status| receives the HTTP status.
+nlohmann::ordered_json resolution_json(const Resolution& r, unsigned& status) {
+  if (r.error) {
+    status = r.error->status;
+    return nlohmann::ordered_json::parse(r.error->body);
+  }
+  nlohmann::ordered_json body;
+  if (!r.record) {
     status = 404;
     body["responseCode"] = 100;
-    body["handle"] = handle;
+    body["handle"] = r.handle;
     body["message"] = "Handle Not Found";
     return body;
   }
-  const auto values = visible_values(ctx, handle, *record, sel);
   status = 200;
-  body["responseCode"] = values.empty() ? 200 : 1;
-  body["handle"] = handle;
-  if (values.empty()) body["message"] = "Values Not Found";
+  body["responseCode"] = r.visible.empty() ? 200 : 1;
+  body["handle"] = r.handle;
+  if (r.visible.empty()) body["message"] = "Values Not Found";
   auto arr = nlohmann::ordered_json::array();
-  for (const auto* v : values) {
-    arr.push_back(value_to_json(*v));
-    const auto left = ttl_seconds_left(*v, ctx.request.now_unix);
-    cache_seconds = cache_seconds < 0 ? left : std::min(cache_seconds, left);
-  }
+  for (auto i : r.visible) arr.push_back(value_to_json(r.record->values[i]));
   body["values"] = std::move(arr);
   return body;
+}
+
+// resolution_text writes the same body as resolution_json(...).dump() for a
+// found record, without building the tree: the hot path of resolution.
+std::string resolution_text(const Resolution& r) {
+  std::string out;
+  out.reserve(128 + 160 * r.visible.size());
+  out += r.visible.empty() ? "{\"responseCode\":200,\"handle\":" : "{\"responseCode\":1,\"handle\":";
+  append_json_string(out, r.handle);  // canonical handles are valid UTF-8
+  if (r.visible.empty()) out += ",\"message\":\"Values Not Found\"";
+  out += ",\"values\":[";
+  for (std::size_t k = 0; k < r.visible.size(); ++k) {
+    if (k != 0) out.push_back(',');
+    append_value_json(out, r.record->values[r.visible[k]]);
+  }
+  out += "]}";
+  return out;
 }
 
 bool same_content(const store::HandleValue& a, const store::HandleValue& b) {
@@ -200,10 +237,18 @@ Response get_handle(const Context& ctx, std::string_view text) {
   if (!sel->public_only && ctx.principal.kind == Principal::Kind::anonymous) {
     return handle_error(402, text.substr(0, 256), "Authentication needed for publicOnly=false", sel->pretty);
   }
+  const Resolution res = resolve(ctx, text, *sel);
   unsigned status = 200;
-  std::int64_t cache_seconds = -1;
-  auto body = resolution_body(ctx, text, *sel, status, cache_seconds);
-  Response r = json_response(status, body, sel->pretty);
+  Response r;
+  if (res.record && !sel->pretty) {
+    r.status = 200;
+    r.body = resolution_text(res);
+    r.headers.emplace_back("content-type", "application/json");
+  } else {
+    r = json_response(0, resolution_json(res, status), sel->pretty);
+    r.status = status;
+  }
+  const std::int64_t cache_seconds = res.cache_seconds;
   if (status == 401) r.headers.emplace_back("www-authenticate", "Basic realm=\"handle\"");
   if (status != 200) {
     r.headers.emplace_back("cache-control", "no-store");
@@ -252,8 +297,7 @@ Response batch_resolve(const Context& ctx) {
       continue;
     }
     unsigned status = 0;
-    std::int64_t cache_seconds = -1;
-    results.push_back(resolution_body(ctx, item.get<std::string>(), *sel, status, cache_seconds));
+    results.push_back(resolution_json(resolve(ctx, item.get<std::string>(), *sel), status));
   }
   out["results"] = std::move(results);
   Response r = json_response(200, out, sel->pretty);

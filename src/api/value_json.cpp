@@ -1149,16 +1149,25 @@ std::string format_timestamp(std::int64_t unix_seconds) {
   std::int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
-  char year[32];
-  if (y < 0) {
-    std::snprintf(year, sizeof year, "-%04lld", static_cast<long long>(-y));
-  } else {
-    std::snprintf(year, sizeof year, "%04lld", static_cast<long long>(y));
-  }
-  char out[80];
-  std::snprintf(out, sizeof out, "%s-%02u-%02uT%02u:%02u:%02uZ", year, m, d,
-                static_cast<unsigned>(rest / 3600), static_cast<unsigned>(rest / 60 % 60),
-                static_cast<unsigned>(rest % 60));
+  // Written by hand: this runs for every value of every resolution, and
+  // snprintf was a measurable part of it.
+  std::string out;
+  out.reserve(24);
+  if (y < 0) out.push_back('-');
+  const std::string digits = std::to_string(y < 0 ? -y : y);
+  if (digits.size() < 4) out.append(4 - digits.size(), '0');
+  out += digits;
+  auto two = [&out](char sep, unsigned v) {
+    out.push_back(sep);
+    out.push_back(static_cast<char>('0' + v / 10));
+    out.push_back(static_cast<char>('0' + v % 10));
+  };
+  two('-', m);
+  two('-', d);
+  two('T', static_cast<unsigned>(rest / 3600));
+  two(':', static_cast<unsigned>(rest / 60 % 60));
+  two(':', static_cast<unsigned>(rest % 60));
+  out.push_back('Z');
   return out;
 }
 
@@ -1270,6 +1279,77 @@ nlohmann::ordered_json value_to_json(const store::HandleValue& value) {
   j["timestamp"] = format_timestamp(value.timestamp);
   if (!value.references.empty()) j["references"] = references_to_json(value.references);
   return j;
+}
+
+// append_json_string writes |s| as a JSON string exactly as nlohmann's dump
+// does with ensure_ascii off: '"', '\\' and control characters escaped
+// (\b \t \n \f \r, else \u00xx), everything else as is. |s| must be valid
+// UTF-8 (callers pass only strings that are).
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+bool has_typed_form(std::string_view type) {
+  return type_is(type, "HS_ADMIN") || type_is(type, "HS_VLIST") || type_is(type, "HS_SITE") ||
+         type_is(type, "HS_NA_DELEGATE") || type_is(type, "HS_PUBKEY");
+}
+
+}  // namespace
+
+void append_value_json(std::string& out, const store::HandleValue& value) {
+  if (has_typed_form(value.type) || !value.references.empty() || !valid_utf8(value.type)) {
+    out += value_to_json(value).dump();
+    return;
+  }
+  out += "{\"index\":";
+  out += std::to_string(value.index);
+  out += ",\"type\":";
+  append_json_string(out, value.type);
+  if (looks_like_binary(value.data)) {
+    out += ",\"data\":{\"format\":\"base64\",\"value\":\"";
+    out += base64_encode(value.data, kB64Std, true);
+    out += "\"}";
+  } else {
+    out += ",\"data\":{\"format\":\"string\",\"value\":";
+    append_json_string(out, value.data);
+    out += "}";
+  }
+  const auto& p = value.permissions;
+  if (p != store::Permissions{}) {
+    out += ",\"permissions\":\"";
+    for (bool b : {p.admin_read, p.admin_write, p.public_read, p.public_write}) out.push_back(b ? '1' : '0');
+    out += "\"";
+  }
+  if (value.ttl_type == store::TtlType::absolute) {
+    out += ",\"ttl\":\"" + format_timestamp(value.ttl) + "\"";
+  } else {
+    out += ",\"ttl\":" + std::to_string(value.ttl);
+  }
+  out += ",\"timestamp\":\"" + format_timestamp(value.timestamp) + "\"}";
 }
 
 Result<store::HandleValue> value_from_json(const nlohmann::json& json, std::int64_t now_unix) {

@@ -68,6 +68,16 @@ Result<std::string> data_from_json(const nlohmann::json& data);
 // U+FFFD replacing the bad bytes.
 nlohmann::ordered_json value_to_json(const store::HandleValue& value);
 
+// append_value_json appends exactly value_to_json(|value|).dump() to |out|,
+// without building a JSON tree for the common values (text or binary data,
+// no references): the resolution fast path. Typed HS_* data and references
+// take the tree path.
+void append_value_json(std::string& out, const store::HandleValue& value);
+
+// append_json_string appends |s| (valid UTF-8) as a JSON string, escaped
+// exactly as nlohmann's dump escapes it.
+void append_json_string(std::string& out, std::string_view s);
+
 // value_from_json reads one value object. Required: "index" (1..4294967295),
 // "type" (string), "data". Defaults: "ttl" 86400 relative, "timestamp"
 // |now_unix|, "permissions" admin read+write and public read, no references.

@@ -52,16 +52,28 @@ struct Shared {
 
 namespace {
 
+// iso_time_now is the access log's clock, "2026-11-25T09:55:53.123Z". The
+// part up to the seconds is formatted once per second per thread.
 std::string iso_time_now() {
   const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  const auto ms_total = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t t = static_cast<std::time_t>(ms_total / 1000);
+  const int ms = static_cast<int>(ms_total % 1000);
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[32];
+  if (t != cached_second) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = t;
+  }
+  std::string out(cached);
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + ms / 100));
+  out.push_back(static_cast<char>('0' + ms / 10 % 10));
+  out.push_back(static_cast<char>('0' + ms % 10));
+  out.push_back('Z');
+  return out;
 }
 
 std::string error_body(std::string_view message) {

@@ -1,6 +1,12 @@
 // lmdb.cpp: the RAII layer described in lmdb.hpp.
 #include "store/lmdb.hpp"
 
+#include <algorithm>
+
+#include <unistd.h>
+
+#include <sys/mman.h>
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -112,6 +118,21 @@ std::size_t Env::used_bytes() const {
 
 void Env::set_map_bytes(std::size_t bytes) {
   if (int rc = mdb_env_set_mapsize(env_.get(), bytes); rc != 0) fail("mdb_env_set_mapsize", rc);
+}
+
+void Env::prefault(std::size_t offset, std::size_t bytes) const noexcept {
+  MDB_envinfo info;
+  if (mdb_env_info(env_.get(), &info) != 0 || info.me_mapaddr == nullptr) return;
+  if (offset >= info.me_mapsize) return;
+  bytes = std::min(bytes, info.me_mapsize - offset);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  auto* begin = static_cast<char*>(info.me_mapaddr) + offset;
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14; glibc 2.36's headers may lack it
+#endif
+  if (::madvise(begin, bytes, MADV_POPULATE_READ) == 0) return;
+  volatile char sink = 0;
+  for (std::size_t i = 0; i < bytes; i += static_cast<std::size_t>(page)) sink = sink + begin[i];
 }
 
 std::size_t Env::max_key_bytes() const noexcept {

@@ -84,6 +84,12 @@ class Env {
   std::size_t used_bytes() const;
   // max_key_bytes is the largest key LMDB accepts (511 in Debian's build).
   std::size_t max_key_bytes() const noexcept;
+  // prefault maps |bytes| of the data file starting at byte |offset| into
+  // this process's page tables (MADV_POPULATE_READ, or one read per page on
+  // kernels without it), so that the first reads after a start do not each
+  // take a page fault. The caller holds off resizes. Never fails: it is an
+  // optimization, and the pages fault in on demand anyway.
+  void prefault(std::size_t offset, std::size_t bytes) const noexcept;
 
  private:
   struct Close {

@@ -28,6 +28,8 @@
 #include <optional>
 #include <set>
 #include <shared_mutex>
+#include <thread>
+#include <unordered_set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -104,6 +106,13 @@ struct Store::Impl {
   lmdb::Dbi prefixes;
   lmdb::Dbi meta;
   std::size_t max_key_bytes = 0;
+
+  // homed mirrors the "prefixes" database: every resolution asks whether a
+  // prefix is homed, and a hash lookup is far cheaper than a transaction.
+  // It is loaded at open and updated after each committed home/unhome (this
+  // process is the environment's only writer while it is open).
+  mutable std::shared_mutex homed_mu;
+  std::unordered_set<std::string> homed;
 
   std::mutex write_mu;
   std::shared_mutex map_mu;
@@ -266,6 +275,10 @@ struct Store::Impl {
             "its key of " + std::to_string(key.size()) + " bytes is neither a handle of at most " +
                 std::to_string(keys::kInlineHandleBytes) + " bytes nor a long-handle key");
   }
+
+  // prefaulter is declared last so that it stops (and is joined) before
+  // anything it uses is destroyed.
+  std::jthread prefaulter;
 };
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -312,7 +325,28 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
     return {};
   });
   if (!ready) return ready.error();
-  return std::unique_ptr<Store>(new Store(std::move(impl)));
+  auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
+  for (auto& p : store->homed_prefixes()) store->impl_->homed.insert(std::move(p));
+  if (options.prefault_max_bytes != 0) {
+    Impl* s = store->impl_.get();
+    const std::size_t limit = options.prefault_max_bytes;
+    s->prefaulter = std::jthread([s, limit](std::stop_token stop) {
+      // In chunks, each under the shared map lock, so that a map resize
+      // (which moves the mapping) waits at most one chunk.
+      constexpr std::size_t kChunk = std::size_t{64} << 20;
+      std::size_t used = 0;
+      {
+        auto hold = s->enter();
+        used = s->env.used_bytes();
+      }
+      if (used > limit) return;
+      for (std::size_t offset = 0; offset < used && !stop.stop_requested(); offset += kChunk) {
+        auto hold = s->enter();
+        s->env.prefault(offset, std::min(kChunk, used - offset));
+      }
+    });
+  }
+  return store;
 }
 
 std::optional<Record> Store::get(std::string_view handle) const {
@@ -440,22 +474,32 @@ HandlePage Store::list(std::string_view prefix, std::uint64_t page, std::uint64_
 Result<void> Store::home_prefix(std::string_view prefix) {
   Impl& s = *impl_;
   if (!s.key_fits(prefix)) return s.key_error("prefix", prefix);
-  return s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
+  auto done = s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
     txn.put(s.prefixes, prefix, "");
     return {};
   });
+  if (done) {
+    std::unique_lock lock(s.homed_mu);
+    s.homed.emplace(prefix);
+  }
+  return done;
 }
 
 Result<bool> Store::unhome_prefix(std::string_view prefix) {
   Impl& s = *impl_;
   if (!s.key_fits(prefix)) return false;
-  return s.write([&](lmdb::WriteTxn& txn) -> Result<bool> { return txn.del(s.prefixes, prefix); });
+  auto removed = s.write([&](lmdb::WriteTxn& txn) -> Result<bool> { return txn.del(s.prefixes, prefix); });
+  if (removed) {
+    std::unique_lock lock(s.homed_mu);
+    s.homed.erase(std::string(prefix));
+  }
+  return removed;
 }
 
 bool Store::is_homed(std::string_view prefix) const {
   Impl& s = *impl_;
-  if (!s.key_fits(prefix)) return false;
-  return s.read([&](const lmdb::ReadTxn& txn) { return txn.get(s.prefixes, prefix).has_value(); });
+  std::shared_lock lock(s.homed_mu);
+  return s.homed.count(std::string(prefix)) != 0;
 }
 
 std::vector<std::string> Store::homed_prefixes() const {

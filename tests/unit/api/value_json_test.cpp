@@ -133,6 +133,37 @@ TEST(ValueJsonTime, EveryInt64RoundTrips) {
 // ---------------------------------------------------------------------------
 // Output shape
 
+TEST(ValueJsonOut, FastPathWritesExactlyWhatTheTreeWrites) {
+  std::vector<store::HandleValue> values;
+  for (std::string data : {std::string("https://example.com/a?b=c&d=\"e\""), std::string("tab\tnl\ncr\r\x01\x1f\x7f"),
+                           std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string("\xff\xfe binary"), std::string(),
+                           std::string("back\\slash /slash"), std::string("\x00nul", 4)}) {
+    store::HandleValue v;
+    v.index = 7;
+    v.type = "URL";
+    v.data = data;
+    v.timestamp = 1800000000;
+    values.push_back(v);
+    v.permissions.public_read = false;
+    v.ttl_type = store::TtlType::absolute;
+    v.ttl = 1900000000;
+    v.type = "EMAIL\"q";
+    values.push_back(v);
+    v.references = {{"0.NA/1", 3}};
+    values.push_back(v);
+  }
+  store::HandleValue admin;
+  admin.index = 100;
+  admin.type = "HS_ADMIN";
+  admin.data = encode_admin(AdminRef{"0.NA/X", 300, 0x07F3});
+  values.push_back(admin);
+  for (const auto& v : values) {
+    std::string fast;
+    append_value_json(fast, v);
+    EXPECT_EQ(fast, value_to_json(v).dump()) << v.data;
+  }
+}
+
 TEST(ValueJsonOut, DefaultValueIsCompact) {
   EXPECT_EQ(value_to_json(url_value()).dump(),
             R"({"index":1,"type":"URL","data":{"format":"string","value":"http://example.org/"},)"

@@ -866,3 +866,50 @@ TEST(store_used_bytes, GrowsWithRecordsAndStaysInsideTheMap) {
 
 }  // namespace
 }  // namespace idra::store
+
+namespace idra::store {
+namespace {
+
+// The prefault thread runs while the store is used, resized and closed: it
+// must neither crash (ASan runs this) nor hold up a close.
+TEST(store_prefault, ReopenUseResizeAndCloseWhilePrefaulting) {
+  TempDir tmp;
+  Options options;
+  options.durable = false;
+  options.initial_map_bytes = 256 * 1024;
+  const std::string blob(4096, 'p');
+  {
+    auto store = Store::open(tmp.db(), options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    std::vector<std::pair<std::string, Record>> batch;
+    for (int i = 0; i < 3000; ++i) {
+      Record r;
+      HandleValue v;
+      v.index = 1;
+      v.type = "DATA";
+      v.data = blob;
+      r.values = {v};
+      batch.emplace_back("88.100/p" + std::to_string(i), r);
+    }
+    ASSERT_TRUE((*store)->put_many(batch).ok());  // grows the map several times
+  }
+  for (int round = 0; round < 5; ++round) {
+    auto store = Store::open(tmp.db(), options);  // about 12 MiB to prefault
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ASSERT_TRUE((*store)->get("88.100/p" + std::to_string(round * 500)).has_value());
+    Record r;
+    HandleValue v;
+    v.index = 1;
+    v.type = "DATA";
+    v.data = std::string(1 << 20, 'g');
+    r.values = {v};
+    ASSERT_TRUE((*store)->put("88.100/grow" + std::to_string(round), r).ok());
+  }  // each store closes at once, its prefault thread stopped mid-way or done
+  options.prefault_max_bytes = 1;  // larger than the limit: nothing is prefaulted
+  auto store = Store::open(tmp.db(), options);
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->get("88.100/p1").has_value());
+}
+
+}  // namespace
+}  // namespace idra::store
