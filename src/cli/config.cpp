@@ -76,7 +76,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   if (j.is_discarded()) return make_error("config file " + file.string() + " is not valid JSON");
   const char* top = "config";
   if (auto r = check_keys(j, top, {"data", "listen", "threads", "io_model", "blocking_threads", "id_prefix",
-                                   "node_admins", "access_log", "durable", "limits", "auth", "tls"});
+                                   "node_admins", "access_log", "durable", "store", "limits", "auth", "tls"});
       !r) {
     return r;
   }
@@ -105,6 +105,15 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   if (auto r = read_strings(j, top, "node_admins", o.api.node_admins); !r) return r;
   if (auto r = read_bool(j, top, "access_log", o.server.access_log); !r) return r;
   if (auto r = read_bool(j, top, "durable", o.store.durable); !r) return r;
+  if (j.contains("store")) {
+    const auto& st = j["store"];
+    if (auto r = check_keys(st, "store", {"initial_map_bytes", "prefault_max_bytes", "max_readers"}); !r) return r;
+    for (auto r : {read_uint(st, "store", "initial_map_bytes", o.store.initial_map_bytes, 1 << 16, std::uint64_t{1} << 40),
+                   read_uint(st, "store", "prefault_max_bytes", o.store.prefault_max_bytes, 0, std::uint64_t{1} << 44),
+                   read_uint(st, "store", "max_readers", o.store.max_readers, 16, 1 << 20)}) {
+      if (!r) return r;
+    }
+  }
   if (j.contains("limits")) {
     const auto& l = j["limits"];
     const char* w = "limits";

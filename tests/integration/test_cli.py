@@ -67,6 +67,19 @@ class HelpTest(unittest.TestCase):
         self.assertEqual(idra().returncode, 2)
         self.assertEqual(idra("serve", "--listen", "nonsense").returncode, 2)
 
+    def test_config_errors_name_the_key(self):
+        import tempfile
+        for cfg, key in [({"store": {"prefault_max_bytes": -1}}, "store.prefault_max_bytes"),
+                         ({"limits": {"max_body_bytes": "big"}}, "limits.max_body_bytes"),
+                         ({"limits": {"typo_knob": 1}}, "limits.typo_knob"),
+                         ({"io_model": "threads"}, "io_model")]:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(cfg, f)
+            p = idra("serve", "--config", f.name, "--data", tempfile.mkdtemp())
+            os.remove(f.name)
+            self.assertEqual(p.returncode, 2, cfg)
+            self.assertIn(key, p.stderr, cfg)
+
 
 class ImportAndResolveTest(unittest.TestCase):
     def test_import_then_resolve_with_the_cli(self):

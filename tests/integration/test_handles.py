@@ -19,7 +19,8 @@ def url_value(index, url, **extra):
 class HandleApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.node = Node({"limits": {"max_body_bytes": 65536}}).start()
+        cls.node = Node({"limits": {"max_body_bytes": 65536},
+                         "store": {"initial_map_bytes": 1048576, "prefault_max_bytes": 0}}).start()
         r = cls.node.curl("PUT", f"/api/prefixes/{PREFIX}", auth=cls.node.admin_auth())
         assert r.status == 200, r
 
