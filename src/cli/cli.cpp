@@ -221,18 +221,27 @@ int id_check(int argc, char** argv, int from) {
   return 0;
 }
 
+// options_from_config returns the defaults with every --config FILE among
+// argv[from..] applied, so that the other command-line options, read
+// afterwards, override the file.
+Result<ServeOptions> options_from_config(int argc, char** argv, int from) {
+  ServeOptions o;
+  for (int i = from; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0) {
+      if (auto r = load_config(argv[i + 1], o); !r) return r.error();
+    }
+  }
+  return o;
+}
+
 std::variant<ServeOptions, int> serve(int argc, char** argv, int from) {
   if (wants_help(argc, argv, from)) {
     std::fputs(kServeHelp, stdout);
     return 0;
   }
-  ServeOptions o;
-  // The config file is applied first so that command-line options override it.
-  for (int i = from; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0) {
-      if (auto r = load_config(argv[i + 1], o); !r) return usage(kServeHelp, r.error().message);
-    }
-  }
+  auto configured = options_from_config(argc, argv, from);
+  if (!configured) return usage(kServeHelp, configured.error().message);
+  ServeOptions o = std::move(configured).value();
   for (int i = from; i < argc; ++i) {
     std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -265,16 +274,12 @@ std::variant<ServeOptions, ImportOptions, int> import_command(int argc, char** a
     std::fputs(kImportHelp, stdout);
     return 0;
   }
+  auto configured = options_from_config(argc, argv, from);
+  if (!configured) return usage(kImportHelp, configured.error().message);
   ImportOptions o;
-  for (int i = from; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0) {
-      ServeOptions s;
-      if (auto r = load_config(argv[i + 1], s); !r) return usage(kImportHelp, r.error().message);
-      o.data_dir = s.data_dir;
-      o.api = s.api;
-      o.store = s.store;
-    }
-  }
+  o.data_dir = configured->data_dir;
+  o.api = configured->api;
+  o.store = configured->store;
   for (int i = from; i < argc; ++i) {
     std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
