@@ -5,6 +5,7 @@
 // so every handler is unit-tested and fuzzed without one.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,6 +65,9 @@ struct Limits {
 
 struct Config {
   ids::MappingConfig mapping;
+  // read_only refuses every change with responseCode 7 (Handle.Net's "server
+  // backup"), for backups and maintenance; resolution goes on.
+  bool read_only = false;
   // node_admins may do anything on this node ("index:handle", canonical).
   std::vector<std::string> node_admins;
   Limits limits;
@@ -79,6 +83,10 @@ class Service {
   // send; a broken invariant underneath (corrupt database) becomes a 500 with
   // a generic message and is logged to stderr.
   Response handle(const Request& request) const;
+
+  // busy is the answer when the node is over its load limits (responseCode 3,
+  // HTTP 503 with Retry-After): the HTTP layer sends it without running the request.
+  Response busy(std::chrono::seconds retry_after) const;
 
   // ready is true when the store answers (for /readyz).
   bool ready() const;

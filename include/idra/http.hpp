@@ -31,6 +31,9 @@ struct Limits {
   std::size_t max_connections = 10'000;  // further connections are closed at once
   std::size_t max_requests_per_connection = 100'000;
   std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests get this long
+  // max_pending_blocking bounds the requests waiting for the blocking pool
+  // (writes, first Argon2id checks); beyond it they get 503, responseCode 3.
+  std::size_t max_pending_blocking = 1024;
 };
 
 enum class IoModel {

@@ -24,6 +24,12 @@ Service::Service(Config config, store::Store& store, auth::Authenticator& authen
 
 bool Service::ready() const { return store_.healthy(); }
 
+Response Service::busy(std::chrono::seconds retry_after) const {
+  Response r = handle_error(3, "", "server too busy; retry later");
+  r.headers.emplace_back("retry-after", std::to_string(retry_after.count()));
+  return r;
+}
+
 namespace {
 
 Response method_not_allowed(std::string_view allow) {
@@ -97,6 +103,11 @@ Response Service::dispatch(const Request& request) const {
     const std::string id = principal.id();
     principal.node_admin =
         std::find(config_.node_admins.begin(), config_.node_admins.end(), id) != config_.node_admins.end();
+  }
+
+  const bool changes = method == "PUT" || method == "DELETE" || method == "POST";
+  if (config_.read_only && changes && path != "/api/resolve") {
+    return handle_error(7, "", "this node is read-only (backup or maintenance); changes are refused, resolution works");
   }
 
   AccessControl access(store_, config_);

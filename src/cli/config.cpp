@@ -76,7 +76,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   if (j.is_discarded()) return make_error("config file " + file.string() + " is not valid JSON");
   const char* top = "config";
   if (auto r = check_keys(j, top, {"data", "listen", "threads", "io_model", "blocking_threads", "id_prefix",
-                                   "node_admins", "access_log", "durable", "store", "limits", "auth", "tls"});
+                                   "node_admins", "access_log", "durable", "read_only", "store", "limits", "auth", "tls"});
       !r) {
     return r;
   }
@@ -105,6 +105,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   if (auto r = read_strings(j, top, "node_admins", o.api.node_admins); !r) return r;
   if (auto r = read_bool(j, top, "access_log", o.server.access_log); !r) return r;
   if (auto r = read_bool(j, top, "durable", o.store.durable); !r) return r;
+  if (auto r = read_bool(j, top, "read_only", o.api.read_only); !r) return r;
   if (j.contains("store")) {
     const auto& st = j["store"];
     if (auto r = check_keys(st, "store", {"initial_map_bytes", "prefault_max_bytes", "max_readers"}); !r) return r;
@@ -120,7 +121,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
     if (auto r = check_keys(l, w, {"max_body_bytes", "max_header_bytes", "handshake_timeout_ms", "header_timeout_ms",
                                    "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms", "max_connections",
                                    "max_requests_per_connection", "shutdown_grace_ms", "max_batch_handles",
-                                   "max_page_size", "max_values_per_record"});
+                                   "max_page_size", "max_values_per_record", "max_pending_blocking"});
         !r) {
       return r;
     }
@@ -135,6 +136,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
                    read_uint(l, w, "max_connections", s.max_connections, 1, 10'000'000),
                    read_uint(l, w, "max_requests_per_connection", s.max_requests_per_connection, 1, 1'000'000'000),
                    read_ms(l, w, "shutdown_grace_ms", s.shutdown_grace),
+                   read_uint(l, w, "max_pending_blocking", s.max_pending_blocking, 1, 1'000'000),
                    read_uint(l, w, "max_batch_handles", o.api.limits.max_batch_handles, 1, 100'000),
                    read_uint(l, w, "max_page_size", o.api.limits.max_page_size, 1, 10'000'000),
                    read_uint(l, w, "max_values_per_record", o.api.limits.max_values_per_record, 1, 1'000'000)}) {

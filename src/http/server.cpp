@@ -42,6 +42,7 @@ struct Shared {
   AccessLog log;
   asio::thread_pool blocking;
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> pending_blocking{0};
   std::atomic<bool> stopping{false};
   std::mutex sessions_mu;
   std::list<std::weak_ptr<Session>> sessions;
@@ -209,8 +210,13 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool may_block = (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) ||
                            req.find(bhttp::field::authorization) != req.end();
     if (!may_block) return send(sh_.service.handle(areq));
+    if (sh_.pending_blocking.fetch_add(1) >= sh_.config.limits.max_pending_blocking) {
+      sh_.pending_blocking.fetch_sub(1);
+      return send(sh_.service.busy(std::chrono::seconds(1)));  // backpressure, not an unbounded queue
+    }
     asio::post(sh_.blocking, [self = shared_from_this(), areq = std::move(areq)]() mutable {
       api::Response res = self->sh_.service.handle(areq);
+      self->sh_.pending_blocking.fetch_sub(1);
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
     });
   }

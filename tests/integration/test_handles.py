@@ -460,6 +460,78 @@ class RestartTest(unittest.TestCase):
             node.cleanup()
 
 
+class StatusRowsTest(unittest.TestCase):
+    """The rows of the status mapping that need a node in a particular state."""
+
+    def test_read_only_node_refuses_changes_with_7(self):
+        node = Node().start()
+        try:
+            node.curl("PUT", "/api/prefixes/88.100.1", auth=node.admin_auth())
+            node.curl("PUT", "/api/handles/88.100.1/ro", body=[url_value(1, "https://ro")], auth=node.admin_auth())
+            node.stop()
+            node.proc = None
+            node.config = {"read_only": True}
+            node.start()
+            r = node.curl("PUT", "/api/handles/88.100.1/ro", body=[url_value(1, "https://x")], auth=node.admin_auth())
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.json()["responseCode"], 7)
+            r = node.curl("DELETE", "/api/handles/88.100.1/ro", auth=node.admin_auth())
+            self.assertEqual(r.status, 503)
+            self.assertEqual(node.curl("GET", "/api/handles/88.100.1/ro").status, 200)
+            r = node.curl("POST", "/api/resolve", body={"handles": ["88.100.1/ro"]})
+            self.assertEqual(r.json()["results"][0]["responseCode"], 1)
+        finally:
+            node.cleanup()
+
+    def test_backpressure_answers_3(self):
+        # One blocking thread and room for one waiting request: concurrent
+        # first-time Argon2id checks (wrong secrets, so never cached) overflow it.
+        node = Node({"blocking_threads": 1, "limits": {"max_pending_blocking": 1},
+                     "auth": {"max_failures": 100000}}).start()
+        try:
+            import concurrent.futures
+            def attempt(_):
+                return node.curl("GET", "/api/handles/IDRA/oid/1.2.3", auth=(node.admin["id"], "wrong"))
+            with concurrent.futures.ThreadPoolExecutor(max_workers=24) as pool:
+                replies = list(pool.map(attempt, range(48)))
+            busy = [r for r in replies if r.status == 503]
+            self.assertTrue(busy, sorted({r.status for r in replies}))
+            self.assertEqual(busy[0].json()["responseCode"], 3)
+            self.assertEqual(busy[0].headers["retry-after"], "1")
+            self.assertTrue(all(r.status in (403, 503) for r in replies))
+            self.assertEqual(node.curl("GET", "/healthz").status, 200)
+        finally:
+            node.cleanup()
+
+    def test_corrupt_record_is_a_500_not_a_crash(self):
+        node = Node({"store": {"prefault_max_bytes": 0}}).start()
+        try:
+            node.curl("PUT", "/api/prefixes/88.100.1", auth=node.admin_auth())
+            marker = "https://corrupt-marker-5f1d2c"
+            r = node.curl("PUT", "/api/handles/88.100.1/bad", body=[url_value(1, marker)], auth=node.admin_auth())
+            self.assertEqual(r.status, 201)
+            node.stop()
+            node.proc = None
+            # Break the record's framing on disk: the data length before the marker.
+            path = os.path.join(node.data_dir, "db", "data.mdb")
+            with open(path, "r+b") as f:
+                data = bytearray(f.read())
+                at = data.find(marker.encode())
+                self.assertGreater(at, 4)
+                while at != -1:
+                    data[at - 4:at] = b"\xff\xff\xff\xff"
+                    at = data.find(marker.encode(), at + 1)
+                f.seek(0)
+                f.write(data)
+            node.start()
+            r = node.curl("GET", "/api/handles/88.100.1/bad")
+            self.assertEqual(r.status, 500, r)
+            self.assertEqual(r.json()["message"], "internal error")
+            self.assertEqual(node.curl("GET", "/healthz").status, 200)  # still serving
+        finally:
+            node.cleanup()
+
+
 class GracefulShutdownTest(unittest.TestCase):
     def test_in_flight_request_finishes_after_sigterm(self):
         node = Node().start()

@@ -200,6 +200,34 @@ TEST_F(ServiceTest, RecordWithoutValuesResolvesEmpty) {
   EXPECT_TRUE(json_of(r)["values"].empty());
 }
 
+TEST_F(ServiceTest, ReadOnlyRefusesChangesButResolves) {
+  ASSERT_EQ(call("PUT", "/api/handles/88.100/ro", R"([{"index":1,"type":"URL","data":"x"}])", true).status, 201u);
+  Config config;
+  config.node_admins = {"300:0.NA/IDRA"};
+  config.read_only = true;
+  Service read_only(config, *store_, *auth_);
+  Request r;
+  r.method = "DELETE";
+  r.target = "/api/handles/88.100/ro";
+  r.client_address = "127.0.0.1";
+  r.headers = {{"authorization", basic("300%3A0.NA%2FIDRA:admin-secret")}};
+  auto refused = read_only.handle(r);
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_EQ(json_of(refused)["responseCode"], 7);
+  EXPECT_TRUE(store_->get("88.100/ro").has_value());
+  r.method = "GET";
+  EXPECT_EQ(read_only.handle(r).status, 200u);
+}
+
+TEST_F(ServiceTest, BusyAnswerCarriesRetryAfter) {
+  auto r = service_->busy(std::chrono::seconds(2));
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(json_of(r)["responseCode"], 3);
+  bool retry = false;
+  for (const auto& [k, v] : r.headers) retry = retry || (k == "retry-after" && v == "2");
+  EXPECT_TRUE(retry);
+}
+
 TEST(StatusMapping, EveryRowOfTheHandleTable) {
   EXPECT_EQ(status_for_response_code(1), 200u);
   EXPECT_EQ(status_for_response_code(1, true), 201u);
