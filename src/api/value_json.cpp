@@ -1,6 +1,8 @@
 // value_json.cpp: Handle values <-> Handle.Net v9 JSON (GsonUtility).
 #include "value_json.hpp"
 
+#include "idra/text.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -57,14 +59,7 @@ std::size_t utf8_sequence_length(std::string_view s) {
   return n;
 }
 
-bool valid_utf8(std::string_view s) {
-  while (!s.empty()) {
-    const std::size_t n = utf8_sequence_length(s);
-    if (n == 0) return false;
-    s.remove_prefix(n);
-  }
-  return true;
-}
+bool valid_utf8(std::string_view s) { return !text::check_utf8(s).has_value(); }
 
 // to_valid_utf8 replaces every byte that starts no well-formed sequence with
 // U+FFFD, as Java's new String(bytes, UTF-8) does, so the result can always be
