@@ -30,6 +30,10 @@ using testing::TempDir;
 Options fast() {
   Options o;
   o.durable = false;  // no fsync in unit tests; durability is LMDB's job
+  // No background prefault thread: store_map.AdoptsAMapGrownByAnotherProcess
+  // forks, and a fork while another thread is inside the sanitizer runtime
+  // can deadlock the child. store_prefault tests the thread on its own.
+  o.prefault_max_bytes = 0;
   return o;
 }
 
