@@ -83,6 +83,63 @@ struct Options {
   std::size_t prefault_max_bytes = std::size_t{4} << 30;
 };
 
+// Table names a sub-database that another module keeps its own data in; the
+// store knows nothing of their encodings. Keys are 1 to 511 bytes.
+enum class Table : std::uint8_t {
+  certs,       // pki: serial -> issued certificate entry
+  cert_index,  // pki: secondary indexes over certs (identifier, fingerprint)
+  tokens,      // pki: enrollment token id -> token entry
+  ca_state,    // pki: CRL numbers, cached CRLs
+};
+
+namespace lmdb {
+class Txn;
+class WriteTxn;
+}  // namespace lmdb
+
+// ReadView is a consistent snapshot inside Store::view or Store::transact.
+// It is valid only during the call that handed it out; string_views passed
+// to scan callbacks are valid only during the callback.
+class ReadView {
+ public:
+  std::optional<std::string> get(Table table, std::string_view key) const;
+  // record returns the record of |handle| as Store::get would.
+  std::optional<Record> record(std::string_view handle) const;
+  // scan visits the entries whose key starts with |prefix| in byte order,
+  // from the first key >= max(|prefix|, |start|), until |fn| returns false.
+  void scan(Table table, std::string_view prefix,
+            const std::function<bool(std::string_view key, std::string_view value)>& fn,
+            std::string_view start = {}) const;
+  std::uint64_t entries(Table table) const;
+
+  ReadView(const ReadView&) = delete;
+  ReadView& operator=(const ReadView&) = delete;
+
+ protected:
+  friend class Store;
+  ReadView(const void* impl, const lmdb::Txn& txn) : impl_(impl), txn_(txn) {}
+  const void* impl_;
+  const lmdb::Txn& txn_;
+};
+
+// WriteView adds changes; they commit together when the Store::transact
+// body returns success, and none of them do otherwise.
+class WriteView : public ReadView {
+ public:
+  // put stores |value| under |key|; an empty key or one over 511 bytes
+  // throws std::invalid_argument (callers build fixed-form keys).
+  void put(Table table, std::string_view key, std::string_view value);
+  bool erase(Table table, std::string_view key);
+  // put_record stores |record| under |handle| with Store::put's rules.
+  Result<void> put_record(std::string_view handle, const Record& record);
+
+ private:
+  friend class Store;
+  WriteView(void* impl, lmdb::WriteTxn& txn);
+  void* mutable_impl_;
+  lmdb::WriteTxn& wtxn_;
+};
+
 struct HandlePage {
   std::uint64_t total_count = 0;     // handles under the prefix in all
   std::vector<std::string> handles;  // the requested page, in key order (see list)
@@ -146,6 +203,14 @@ class Store {
   // bytes which share their first 400 bytes come in a fixed order of their
   // own (see src/store/keys.hpp).
   HandlePage list(std::string_view prefix, std::uint64_t page, std::uint64_t page_size) const;
+
+  // transact runs |fn| in one write transaction over records and tables and
+  // commits durably if it returns success; on an Error nothing it did is
+  // kept and the Error is returned. |fn| may run more than once (after map
+  // growth), so it must have no side effects beyond the view.
+  Result<void> transact(const std::function<Result<void>(WriteView&)>& fn);
+  // view runs |fn| on a read snapshot; it may run more than once.
+  void view(const std::function<void(const ReadView&)>& fn) const;
 
   // Prefix homing: which prefixes this node is authoritative for.
   Result<void> home_prefix(std::string_view prefix);

@@ -105,6 +105,7 @@ struct Store::Impl {
   lmdb::Dbi records;
   lmdb::Dbi prefixes;
   lmdb::Dbi meta;
+  lmdb::Dbi tables[4];  // indexed by Table
   std::size_t max_key_bytes = 0;
 
   // homed mirrors the "prefixes" database: every resolution asks whether a
@@ -308,6 +309,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
     s.records = lmdb::Dbi::open(txn, "records");
     s.prefixes = lmdb::Dbi::open(txn, "prefixes");
     s.meta = lmdb::Dbi::open(txn, "meta");
+    s.tables[static_cast<int>(Table::certs)] = lmdb::Dbi::open(txn, "certs");
+    s.tables[static_cast<int>(Table::cert_index)] = lmdb::Dbi::open(txn, "cert_index");
+    s.tables[static_cast<int>(Table::tokens)] = lmdb::Dbi::open(txn, "tokens");
+    s.tables[static_cast<int>(Table::ca_state)] = lmdb::Dbi::open(txn, "ca_state");
     auto version = txn.get(s.meta, kSchemaVersionKey);
     if (!version) {
       if (txn.entries(s.records) != 0 || txn.entries(s.prefixes) != 0) {
@@ -561,6 +566,102 @@ std::size_t Store::used_bytes() const {
 std::uint64_t Store::record_count() const {
   Impl& s = *impl_;
   return s.read([&](const lmdb::ReadTxn& txn) -> std::uint64_t { return txn.entries(s.records); });
+}
+
+// ---------------------------------------------------------------------------
+// Tables and multi-part transactions.
+
+namespace {
+
+const Store::Impl& impl_of(const void* p) { return *static_cast<const Store::Impl*>(p); }
+
+lmdb::Dbi table_dbi(const Store::Impl& s, Table table) {
+  const auto i = static_cast<std::size_t>(table);
+  if (i >= std::size(s.tables)) throw std::invalid_argument("store: unknown table");
+  return s.tables[i];
+}
+
+void check_table_key(const Store::Impl& s, std::string_view key) {
+  if (!s.key_fits(key)) {
+    throw std::invalid_argument("store: table key of " + std::to_string(key.size()) +
+                                " bytes (1 to " + std::to_string(s.max_key_bytes) + " allowed)");
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> ReadView::get(Table table, std::string_view key) const {
+  const auto& s = impl_of(impl_);
+  if (!s.key_fits(key)) return std::nullopt;
+  auto v = txn_.get(table_dbi(s, table), key);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+std::optional<Record> ReadView::record(std::string_view handle) const {
+  const auto& s = impl_of(impl_);
+  if (!Store::Impl::handle_fits(handle)) return std::nullopt;
+  auto bytes = s.find(txn_, handle, keys::record_key(handle));
+  if (!bytes) return std::nullopt;
+  return s.decode_stored(handle, *bytes);
+}
+
+void ReadView::scan(Table table, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn,
+                    std::string_view start) const {
+  const auto& s = impl_of(impl_);
+  lmdb::Cursor cursor(txn_, table_dbi(s, table));
+  const std::string_view from = start > prefix ? start : prefix;
+  if (from.size() > s.max_key_bytes) return;
+  auto entry = from.empty() ? cursor.first() : cursor.seek(from);
+  for (; entry; entry = cursor.next()) {
+    if (!entry->key.starts_with(prefix)) break;
+    if (!fn(entry->key, entry->value)) break;
+  }
+}
+
+std::uint64_t ReadView::entries(Table table) const {
+  return txn_.entries(table_dbi(impl_of(impl_), table));
+}
+
+WriteView::WriteView(void* impl, lmdb::WriteTxn& txn)
+    : ReadView(impl, txn), mutable_impl_(impl), wtxn_(txn) {}
+
+void WriteView::put(Table table, std::string_view key, std::string_view value) {
+  const auto& s = impl_of(impl_);
+  check_table_key(s, key);
+  wtxn_.put(table_dbi(s, table), key, value);
+}
+
+bool WriteView::erase(Table table, std::string_view key) {
+  const auto& s = impl_of(impl_);
+  if (!s.key_fits(key)) return false;
+  return wtxn_.del(table_dbi(s, table), key);
+}
+
+Result<void> WriteView::put_record(std::string_view handle, const Record& record) {
+  auto& s = *static_cast<Store::Impl*>(mutable_impl_);
+  if (!Store::Impl::handle_fits(handle)) return Store::Impl::handle_error(handle);
+  const std::string key = keys::record_key(handle);
+  s.put_checked(wtxn_, handle, key, Store::Impl::stored_value(handle, encode_for_store(record)));
+  return {};
+}
+
+Result<void> Store::transact(const std::function<Result<void>(WriteView&)>& fn) {
+  Impl& s = *impl_;
+  return s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
+    WriteView view(&s, txn);
+    return fn(view);
+  });
+}
+
+void Store::view(const std::function<void(const ReadView&)>& fn) const {
+  Impl& s = *impl_;
+  s.read([&](const lmdb::ReadTxn& txn) {
+    ReadView view(&s, txn);
+    fn(view);
+    return 0;
+  });
 }
 
 }  // namespace idra::store

@@ -917,3 +917,107 @@ TEST(store_prefault, ReopenUseResizeAndCloseWhilePrefaulting) {
 
 }  // namespace
 }  // namespace idra::store
+
+namespace idra::store {
+namespace {
+using testing::TempDir;
+
+// ---------------------------------------------------------------------------
+// Tables and multi-part transactions.
+
+TEST(StoreTables, TransactCommitsRecordAndTablesTogether) {
+  TempDir dir;
+  auto store = idra::store::Store::open(dir.path(), fast());
+  ASSERT_TRUE(store) << store.error().message;
+  idra::store::Record rec;
+  HandleValue url;
+  url.index = 1;
+  url.type = "URL";
+  url.data = "https://x";
+  rec.values.push_back(url);
+  auto ok = (*store)->transact([&](idra::store::WriteView& v) -> idra::Result<void> {
+    v.put(idra::store::Table::certs, "serial-1", "cert bytes");
+    v.put(idra::store::Table::tokens, "tok", "t");
+    return v.put_record("88.1/A", rec);
+  });
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ((*store)->get("88.1/A"), rec);
+  (*store)->view([&](const idra::store::ReadView& v) {
+    EXPECT_EQ(v.get(idra::store::Table::certs, "serial-1"), "cert bytes");
+    EXPECT_EQ(v.get(idra::store::Table::tokens, "tok"), "t");
+    EXPECT_EQ(v.get(idra::store::Table::tokens, "serial-1"), std::nullopt);  // tables are separate
+    EXPECT_EQ(v.record("88.1/A"), rec);
+    EXPECT_EQ(v.entries(idra::store::Table::certs), 1u);
+  });
+}
+
+TEST(StoreTables, FailedTransactLeavesNothing) {
+  TempDir dir;
+  auto store = idra::store::Store::open(dir.path(), fast());
+  ASSERT_TRUE(store);
+  idra::store::Record rec;
+  HandleValue url;
+  url.index = 1;
+  url.type = "URL";
+  url.data = "https://x";
+  rec.values.push_back(url);
+  auto failed = (*store)->transact([&](idra::store::WriteView& v) -> idra::Result<void> {
+    v.put(idra::store::Table::certs, "serial-1", "cert bytes");
+    if (auto r = v.put_record("88.1/A", rec); !r) return r;
+    return idra::make_error("token already used");
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "token already used");
+  EXPECT_FALSE((*store)->get("88.1/A"));
+  (*store)->view([&](const idra::store::ReadView& v) {
+    EXPECT_FALSE(v.get(idra::store::Table::certs, "serial-1"));
+  });
+}
+
+TEST(StoreTables, ScanVisitsPrefixInOrderFromStart) {
+  TempDir dir;
+  auto store = idra::store::Store::open(dir.path(), fast());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->transact([&](idra::store::WriteView& v) -> idra::Result<void> {
+    for (const char* k : {"a/1", "a/2", "a/3", "b/1", "a"}) v.put(idra::store::Table::cert_index, k, k);
+    EXPECT_THROW(v.put(idra::store::Table::cert_index, "", "x"), std::invalid_argument);
+    EXPECT_THROW(v.put(idra::store::Table::cert_index, std::string(600, 'k'), "x"), std::invalid_argument);
+    return {};
+  }));
+  std::vector<std::string> seen;
+  (*store)->view([&](const idra::store::ReadView& v) {
+    v.scan(idra::store::Table::cert_index, "a/", [&](std::string_view k, std::string_view) {
+      seen.emplace_back(k);
+      return true;
+    });
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/1", "a/2", "a/3"}));
+  seen.clear();
+  (*store)->view([&](const idra::store::ReadView& v) {
+    v.scan(idra::store::Table::cert_index, "a/", [&](std::string_view k, std::string_view) {
+      seen.emplace_back(k);
+      return seen.size() < 1;
+    }, "a/2");
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/2"}));
+}
+
+TEST(StoreTables, SurviveReopen) {
+  TempDir dir;
+  {
+    auto store = idra::store::Store::open(dir.path(), fast());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->transact([&](idra::store::WriteView& v) -> idra::Result<void> {
+      v.put(idra::store::Table::ca_state, "crl_number", "7");
+      return {};
+    }));
+  }
+  auto store = idra::store::Store::open(dir.path(), fast());
+  ASSERT_TRUE(store);
+  (*store)->view([&](const idra::store::ReadView& v) {
+    EXPECT_EQ(v.get(idra::store::Table::ca_state, "crl_number"), "7");
+  });
+}
+
+}  // namespace
+}  // namespace idra::store
