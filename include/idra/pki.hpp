@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -416,5 +418,289 @@ inline constexpr const char* kTls13CipherSuites =
 // setting.
 Result<SslCtxPtr> make_server_tls_context(std::span<const X509Ptr> chain, const EVP_PKEY& key);
 Result<SslCtxPtr> make_server_tls_context(const TlsMaterial& material);
+
+
+// ===========================================================================
+// Issue 3: profiles, CSRs, EST encodings, CRL, OCSP, CA files, client TLS.
+// ===========================================================================
+
+using X509ReqPtr = std::unique_ptr<X509_REQ, detail::Free<&X509_REQ_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, detail::Free<&X509_CRL_free>>;
+
+// ---------------------------------------------------------------------------
+// Certificate profiles (pki/profiles/*.json; format in pki/profiles/README.md).
+
+enum class SanRule { kForbidden, kOptional, kRequired };
+
+struct Profile {
+  std::string name;  // file stem: "device", "server", ...
+  std::string role;  // the principal's role: device, server, partner, auditor, admin, ocsp
+  std::chrono::seconds validity{std::chrono::hours{24 * 365}};
+  std::vector<KeyAlgorithm> key_algorithms;  // subject keys accepted
+  int min_rsa_bits = kMinRsaBits;
+  std::vector<std::string> key_usage;           // "digitalSignature", "keyEncipherment", "keyAgreement"
+  std::vector<std::string> extended_key_usage;  // "clientAuth", "serverAuth", "OCSPSigning", "emailProtection"
+  // identifier_uri: the identity's identifier goes into a URI SAN (see
+  // identifier_uri() below); |identifier| says whether an identity needs one.
+  bool identifier_uri = false;
+  SanRule identifier = SanRule::kOptional;
+  SanRule dns = SanRule::kForbidden;
+  SanRule ip = SanRule::kForbidden;
+  SanRule email = SanRule::kForbidden;
+  bool crl_distribution_point = true;  // add the CRL URL
+  bool ocsp_url = true;                // add AIA id-ad-ocsp
+  bool ocsp_no_check = false;          // id-pkix-ocsp-nocheck (the OCSP signer profile)
+  bool enrollable = false;             // may be requested over EST
+  bool operator==(const Profile&) const = default;
+};
+
+// parse_profile reads one profile's JSON. Unknown keys, unknown key types,
+// usages or rules, a validity outside [1 hour, 20 years] and a profile with
+// no key type are Errors naming the field; |name| is the profile's name.
+Result<Profile> parse_profile(std::string_view json, std::string_view name);
+
+// builtin_profiles returns the profiles shipped in pki/profiles/ (compiled
+// in): device, server, partner, auditor, admin, ocsp.
+std::vector<Profile> builtin_profiles();
+
+// load_profiles returns the built-in profiles, each replaced by
+// |dir|/<name>.json when that exists, plus any other <name>.json in |dir|.
+// A missing |dir| gives the built-ins; a bad file is an Error naming it.
+Result<std::vector<Profile>> load_profiles(const std::filesystem::path& dir);
+
+// accepts_key says whether |profile| allows |key| as a subject key; the
+// Error names the key type and the accepted ones.
+Result<void> accepts_key(const Profile& profile, const EVP_PKEY& key);
+
+// identifier_uri returns the URI form of a canonical handle in a device
+// certificate: "hdl:" followed by the handle, every byte outside RFC 3986
+// unreserved, sub-delims, ':', '@' and '/' percent-encoded (upper-case hex).
+// identifier_from_uri is its inverse; nullopt for any other URI.
+std::string identifier_uri(std::string_view canonical_handle);
+std::optional<std::string> identifier_from_uri(std::string_view uri);
+
+// Identity is what a certificate says about its subject; it comes from the
+// registration record and the request of an administrator, never from a CSR.
+struct Identity {
+  std::string identifier;  // canonical handle, or empty
+  SubjectName subject;     // common_name defaults to the identifier
+  SubjectAltNames names;   // further SANs (dns, ip, email); URIs only from |identifier|
+};
+
+// Urls are the node's public URLs put into certificates.
+struct IssueUrls {
+  std::string crl;   // CRL distribution point, "http://127.0.0.1:8080/crl/intermediate.crl"
+  std::string ocsp;  // AIA OCSP, "http://127.0.0.1:8080/ocsp"
+};
+
+// issue_certificate returns an end-entity certificate for |public_key|
+// signed by |issuer| under |profile|: subject and SANs from |identity|,
+// keyUsage/extendedKeyUsage/CRL DP/AIA/ocsp-nocheck from |profile|, validity
+// clipped to the issuer's, 16-byte random serial. Error if the key type is
+// not accepted, a SAN rule is broken (a required name missing, a forbidden
+// one present) or a name is malformed.
+Result<X509Ptr> issue_certificate(const CertificateAuthority& issuer, const EVP_PKEY& public_key,
+                                  const Profile& profile, const Identity& identity,
+                                  const IssueUrls& urls);
+
+// ---------------------------------------------------------------------------
+// Certificate signing requests.
+
+inline constexpr std::size_t kMaxCsrBytes = 16 * 1024;
+
+struct CsrInfo {
+  X509ReqPtr request;
+  EvpPkeyPtr public_key;
+  KeyAlgorithm algorithm = KeyAlgorithm::kEcP256;
+  int key_bits = 0;
+  SubjectName subject;    // what the CSR asks for (never copied into a certificate)
+  SubjectAltNames names;  // from the extensionRequest attribute, if any
+  std::string challenge_password;  // RFC 2985 challengePassword, if any (tls-unique binding)
+};
+
+// parse_csr reads a DER PKCS#10 request of at most kMaxCsrBytes, verifies its
+// self-signature (proof of possession) and classifies its key. Errors: too
+// large, not DER PKCS#10, trailing bytes, bad signature, unsupported key.
+Result<CsrInfo> parse_csr(std::span<const unsigned char> der);
+
+// ---------------------------------------------------------------------------
+// EST encodings (RFC 7030 with RFC 8951).
+
+// decode_base64_body decodes a base64 body, ignoring spaces, tabs, CR and LF
+// anywhere; at most |max_decoded| bytes out. Error on any other character,
+// bad padding or an empty result.
+Result<std::vector<unsigned char>> decode_base64_body(std::string_view body, std::size_t max_decoded);
+
+// encode_base64_body returns base64 in lines of 64 characters ending in CRLF.
+std::string encode_base64_body(std::span<const unsigned char> der);
+
+// certs_only returns a degenerate CMS SignedData (no signers) holding
+// |certificates| in order, DER (application/pkcs7-mime; smime-type=certs-only).
+std::vector<unsigned char> certs_only(std::span<const X509* const> certificates);
+
+// certificates_from_certs_only parses such a structure (for clients and tests).
+Result<std::vector<X509Ptr>> certificates_from_certs_only(std::span<const unsigned char> der);
+
+// csr_attributes returns the DER CsrAttrs (RFC 7030 section 4.5.2) for
+// |profile|: the signature algorithm OID for its first key type and, for EC,
+// id-ecPublicKey with the named curve; challengePassword when
+// |want_challenge_password|.
+std::vector<unsigned char> csr_attributes(const Profile& profile, bool want_challenge_password);
+
+// ---------------------------------------------------------------------------
+// CRL.
+
+// RFC 5280 CRLReason codes, by their exact (case-sensitive) ASN.1 names:
+// unspecified, keyCompromise,
+// cACompromise, affiliationChanged, superseded, cessationOfOperation,
+// privilegeWithdrawn, aACompromise (certificateHold and removeFromCRL are
+// not used: revocation here is final).
+// crl_reason_from_name returns nullopt for any other name;
+// crl_reason_name returns "" for any other code.
+std::optional<int> crl_reason_from_name(std::string_view name);
+std::string_view crl_reason_name(int reason);
+
+struct RevokedEntry {
+  std::vector<unsigned char> serial;  // big-endian magnitude, as in the certificate
+  std::int64_t revoked_at = 0;        // unix seconds
+  int reason = 0;
+};
+
+// make_crl returns a DER X.509 v2 CRL signed by |issuer|: thisUpdate
+// |now_unix|, nextUpdate now + |next_update_in|, cRLNumber |number|, AKI (the
+// issuer's SKI), one entry per |revoked| in ascending serial order with its
+// reason code (omitted for unspecified). Error if |next_update_in| is not
+// positive, a serial is empty, zero, longer than 20 bytes or listed twice, a
+// reason code is not one of the names above, the issuer certificate has no
+// SKI, or signing fails.
+Result<std::vector<unsigned char>> make_crl(const CertificateAuthority& issuer,
+                                            std::span<const RevokedEntry> revoked,
+                                            std::uint64_t number, std::int64_t now_unix,
+                                            std::chrono::seconds next_update_in);
+
+// ---------------------------------------------------------------------------
+// OCSP (RFC 6960, RFC 5019).
+
+enum class CertStatus { kGood, kRevoked, kUnknown };
+struct StatusAnswer {
+  CertStatus status = CertStatus::kUnknown;
+  std::int64_t revoked_at = 0;
+  int reason = 0;
+};
+// StatusLookup answers for a serial (big-endian magnitude) issued by the
+// responder's issuer.
+using StatusLookup = std::function<StatusAnswer(std::span<const unsigned char> serial)>;
+
+struct OcspResponder {
+  const X509* issuer = nullptr;        // the CA whose certificates we answer for
+  const X509* signer = nullptr;        // delegated signer (EKU OCSPSigning), issued by |issuer|
+  const EVP_PKEY* signer_key = nullptr;
+  std::chrono::seconds validity{std::chrono::hours{1}};  // nextUpdate - thisUpdate
+};
+
+// The most CertIDs ocsp_respond answers in one request; more is a
+// malformedRequest. Clients ask for one (RFC 5019 allows only one); the bound
+// keeps a single request from costing many signatures' worth of lookups.
+inline constexpr int kMaxOcspRequestCertIds = 32;
+
+// ocsp_respond answers the DER OCSPRequest |request|: one SingleResponse per
+// CertID (SHA-1 or SHA-256 hashes); a CertID for another issuer, or with
+// another hash algorithm, is "unknown"; the response is signed by the
+// delegated signer, includes the signer certificate, a responderID byKey, and
+// echoes the nonce extension when present (none is added otherwise).
+// thisUpdate is |now_unix|, nextUpdate |now_unix| + validity (left out if
+// validity is not positive); producedAt is the signing time by the system
+// clock (OpenSSL sets it). Request signatures are not checked. A request
+// that is not exactly one DER OCSPRequest, or has no CertID or more than
+// kMaxOcspRequestCertIds, gives a DER OCSPResponse with status
+// malformedRequest; it never fails otherwise except when there is no signer,
+// signing fails or |lookup| throws (internalError response). An issuer of
+// nullptr answers "unknown" for everything.
+std::vector<unsigned char> ocsp_respond(std::span<const unsigned char> request,
+                                        const OcspResponder& responder, const StatusLookup& lookup,
+                                        std::int64_t now_unix);
+
+// ocsp_request_for builds a DER OCSPRequest (SHA-1 CertID) for |certificate|
+// issued by |issuer|, with a nonce if |nonce| is non-empty (for stapling and
+// tests). Only an OpenSSL allocation failure makes it throw (runtime_error).
+std::vector<unsigned char> ocsp_request_for(const X509& certificate, const X509& issuer,
+                                            std::span<const unsigned char> nonce = {});
+
+// ---------------------------------------------------------------------------
+// The CA's files under DATA/tls (see TlsPaths) and offline roots.
+
+struct CaInitOptions {
+  KeyAlgorithm algorithm = KeyAlgorithm::kEcP256;
+  int rsa_bits = kDefaultRsaBits;
+  SubjectName root_subject{"idra root CA", "idra", ""};
+  SubjectName intermediate_subject{"idra issuing CA", "idra", ""};
+  std::chrono::seconds root_validity{std::chrono::hours{24 * 365 * 10}};
+  std::chrono::seconds intermediate_validity{std::chrono::hours{24 * 365 * 5}};
+};
+
+// init_ca creates the root and issuing intermediate in |data_dir|/tls
+// (ca.pem, root.key, intermediate.pem, intermediate.key; keys encrypted with
+// |passphrase|, mode 0600). Error if any of them exists already.
+Result<void> init_ca(const std::filesystem::path& data_dir, const Secret& passphrase,
+                     const CaInitOptions& options, const KeyEncryptionParams& params = {});
+
+struct IssuingCa {
+  X509Ptr root;                // the trust anchor
+  CertificateAuthority issuer; // the intermediate with its key
+  X509Ptr ocsp_signer;         // delegated OCSP signer issued by |issuer|
+  EvpPkeyPtr ocsp_key;
+};
+
+// open_issuing_ca loads the intermediate (and the root certificate) from
+// |data_dir|/tls and makes sure a delegated OCSP signer exists (ocsp.pem,
+// ocsp.key; issued under |ocsp_profile| and renewed when it expires within
+// kDevRenewBefore). The root key is not needed unless the intermediate must
+// be renewed; with the root offline that is an Error saying so.
+Result<IssuingCa> open_issuing_ca(const std::filesystem::path& data_dir, const Secret& passphrase,
+                                  const Profile& ocsp_profile, const IssueUrls& urls,
+                                  const KeyEncryptionParams& params = {});
+
+// export_root_key copies the (encrypted) root key to |destination| (mode
+// 0600, never overwriting) and, if |remove|, deletes it from the node.
+Result<void> export_root_key(const std::filesystem::path& data_dir,
+                             const std::filesystem::path& destination, bool remove);
+
+// ---------------------------------------------------------------------------
+// Client certificates on the server's TLS context.
+
+struct ClientAuthConfig {
+  // trust_anchors verify client certificates (idra's root, external CAs,
+  // manufacturer IDevID anchors); untrusted are intermediates offered to the
+  // verifier (idra's issuing CA).
+  std::vector<X509Ptr> trust_anchors;
+  std::vector<X509Ptr> untrusted;
+  // is_revoked is asked for every client leaf that chains to an anchor,
+  // during the handshake; true fails the handshake (alert certificate_revoked).
+  std::function<bool(const X509& leaf)> is_revoked;
+};
+
+// enable_client_auth makes |ctx| request (not require) a client certificate
+// and verify it against |config|; a client that sends none is anonymous. A
+// certificate that does not verify (X509_V_FLAG_X509_STRICT, no partial
+// chains, purpose sslclient) or is revoked fails the handshake; an
+// is_revoked that throws counts as revoked. After a successful handshake with
+// a certificate, SSL_get_verify_result is X509_V_OK and
+// SSL_get0_verified_chain returns leaf..anchor. The client CA list names the
+// anchors and the untrusted intermediates. Sessions: the server-side session
+// cache is turned off and ticket resumption is refused for sessions with a
+// client certificate (libssl would not restore the verified chain, nor check
+// revocation again), so certificate clients always do a full handshake while
+// anonymous ones resume from tickets; this installs the context's session
+// ticket callback. |ctx| owns |config| (ex_data) until it is freed; calling
+// this again replaces it, and must happen before |ctx| is used. Error if
+// there is no anchor, a certificate is null, or OpenSSL fails.
+Result<void> enable_client_auth(SSL_CTX& ctx, ClientAuthConfig config);
+
+// enable_ocsp_stapling makes |ctx| staple the DER OCSP response |current()|
+// returns (empty: nothing stapled) to handshakes that ask for status. It is
+// called once per such handshake, on the handshake's thread; if it throws,
+// nothing is stapled. |ctx| owns |current| until it is freed. Error if
+// |current| is empty or OpenSSL fails.
+Result<void> enable_ocsp_stapling(SSL_CTX& ctx, std::function<std::vector<unsigned char>()> current);
 
 }  // namespace idra::pki

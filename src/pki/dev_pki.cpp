@@ -1,9 +1,13 @@
 // dev_pki.cpp: the development PKI in DATA/tls.
 //
-// Files are written in dependency order (a key before its certificate, the
-// server last), so an interrupted first run leaves an incomplete CA that the
-// next run reports instead of silently replacing: a CA someone may already
-// trust is never regenerated behind their back.
+// The CA part (root and issuing intermediate) is init_ca's on the first run
+// and renew_intermediate_if_needed's later, the same code `idra ca init` and
+// the node's CA use. Files are written in dependency order (a key before its
+// certificate, the server last), so an interrupted first run leaves an
+// incomplete CA that the next run reports instead of silently replacing: a CA
+// someone may already trust is never regenerated behind their back. The root
+// key alone may be missing: that is an offline root (export_root_key), needed
+// only to renew the intermediate.
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
@@ -29,10 +33,7 @@ constexpr seconds kServerValidity{hours{24 * 365}};         // 1 year
 const SubjectName kRootSubject{"idra development root CA", "idra development", ""};
 const SubjectName kIntermediateSubject{"idra development issuing CA", "idra development", ""};
 
-bool file_exists(const std::filesystem::path& p) {
-  struct stat st {};
-  return ::lstat(p.c_str(), &st) == 0;
-}
+using internal::file_exists;
 
 TlsPaths paths_in(const std::filesystem::path& tls) {
   return TlsPaths{tls / "ca.pem",   tls / "intermediate.pem", tls / "server.pem",
@@ -148,6 +149,20 @@ Result<Server> load_server(const X509& root, const X509& intermediate, const Tls
   return Server{std::move(*chain), std::move(*key)};
 }
 
+// load_intermediate opens the issuing CA from its two files.
+Result<CertificateAuthority> load_intermediate(const TlsPaths& p, const Secret& passphrase) {
+  auto certs = load_certificates(p.intermediate_certificate);
+  if (!certs) return certs.error();
+  if (certs->size() != 1) {
+    return make_error(p.intermediate_certificate.string() + " must hold exactly one certificate");
+  }
+  auto key = load_private_key(p.intermediate_key, passphrase);
+  if (!key) return key.error();
+  auto inter = CertificateAuthority::open(std::move(certs->front()), std::move(*key));
+  if (!inter) return make_error(p.intermediate_certificate.string() + ": " + inter.error().message);
+  return inter;
+}
+
 }  // namespace
 
 Result<TlsMaterial> ensure_dev_pki(const std::filesystem::path& data_dir, const Secret& passphrase,
@@ -166,6 +181,9 @@ Result<TlsMaterial> ensure_dev_pki(const std::filesystem::path& data_dir, const 
   const TlsPaths& p = out.paths;
   const std::filesystem::path* ca_files[] = {&p.ca_certificate, &p.root_key,
                                              &p.intermediate_certificate, &p.intermediate_key};
+  // root.key may be absent on its own: an offline root.
+  const std::filesystem::path* required_ca_files[] = {
+      &p.ca_certificate, &p.intermediate_certificate, &p.intermediate_key};
   const std::filesystem::path* all_files[] = {&p.ca_certificate,           &p.root_key,
                                               &p.intermediate_certificate, &p.intermediate_key,
                                               &p.server_certificate,       &p.server_key};
@@ -173,36 +191,28 @@ Result<TlsMaterial> ensure_dev_pki(const std::filesystem::path& data_dir, const 
                                  [](const auto* f) { return file_exists(*f); });
 
   if (none) {
-    auto root_key = generate_key(KeyAlgorithm::kEcP256);
-    if (!root_key) return root_key.error();
-    auto root =
-        CertificateAuthority::create_root(std::move(*root_key), kRootSubject, kRootValidity);
-    if (!root) return root.error();
-    auto inter_key = generate_key(KeyAlgorithm::kEcP256);
-    if (!inter_key) return inter_key.error();
-    auto inter = root->issue_intermediate(std::move(*inter_key), kIntermediateSubject,
-                                          kIntermediateValidity, 0);
+    CaInitOptions options;
+    options.algorithm = KeyAlgorithm::kEcP256;
+    options.root_subject = kRootSubject;
+    options.intermediate_subject = kIntermediateSubject;
+    options.root_validity = kRootValidity;
+    options.intermediate_validity = kIntermediateValidity;
+    if (auto ok = init_ca(data_dir, passphrase, options, params); !ok) return ok.error();
+    auto inter = load_intermediate(p, passphrase);
     if (!inter) return inter.error();
-    // Everything is issued before anything is written, so a bad name
-    // leaves the directory empty rather than half populated.
     auto server = make_server(*inter, dns_names, ip_addresses);
-    if (!server) return server.error();
-    const auto create = WriteMode::kCreateOnly;
-    if (auto ok = write_private_key(p.root_key, root->key(), passphrase, create, params); !ok) {
+    if (!server) {
+      // A bad name must not leave a CA behind that this call made and
+      // nobody can have trusted yet: the next run starts from scratch.
+      for (const auto* f : ca_files) {
+        std::error_code ec;
+        std::filesystem::remove(*f, ec);
+      }
+      return server.error();
+    }
+    if (auto ok = write_server(*server, p, passphrase, params, WriteMode::kCreateOnly); !ok) {
       return ok.error();
     }
-    if (auto ok = write_certificates(p.ca_certificate, {&root->certificate()}, create); !ok) {
-      return ok.error();
-    }
-    if (auto ok = write_private_key(p.intermediate_key, inter->key(), passphrase, create, params);
-        !ok) {
-      return ok.error();
-    }
-    if (auto ok = write_certificates(p.intermediate_certificate, {&inter->certificate()}, create);
-        !ok) {
-      return ok.error();
-    }
-    if (auto ok = write_server(*server, p, passphrase, params, create); !ok) return ok.error();
     out.chain = std::move(server->chain);
     out.key = std::move(server->key);
     out.created = true;
@@ -211,7 +221,7 @@ Result<TlsMaterial> ensure_dev_pki(const std::filesystem::path& data_dir, const 
   }
 
   std::string missing;
-  for (const auto* f : ca_files) {
+  for (const auto* f : required_ca_files) {
     if (!file_exists(*f)) missing += (missing.empty() ? "" : ", ") + f->filename().string();
   }
   if (!missing.empty()) {
@@ -229,49 +239,15 @@ Result<TlsMaterial> ensure_dev_pki(const std::filesystem::path& data_dir, const 
   if (auto ok = verify_chain(root, {}, root); !ok) {
     return make_error(p.ca_certificate.string() + ": " + ok.error().message);
   }
-  auto inter_certs = load_certificates(p.intermediate_certificate);
-  if (!inter_certs) return inter_certs.error();
-  if (inter_certs->size() != 1) {
-    return make_error(p.intermediate_certificate.string() + " must hold exactly one certificate");
-  }
-  auto inter_key = load_private_key(p.intermediate_key, passphrase);
-  if (!inter_key) return inter_key.error();
-  auto inter = CertificateAuthority::open(std::move(inter_certs->front()), std::move(*inter_key));
-  if (!inter) return make_error(p.intermediate_certificate.string() + ": " + inter.error().message);
+  auto inter = load_intermediate(p, passphrase);
+  if (!inter) return inter.error();
 
   // An intermediate close to expiry (or no longer chaining to the root, for
   // which a re-issue is the only repair) is replaced, signed by the root.
-  bool force_server = false;
-  const bool inter_ok = verify_chain(root, {}, inter->certificate()).ok();
-  if (!inter_ok || seconds_until_expiry(inter->certificate()) < kDevRenewBefore) {
-    auto root_key = load_private_key(p.root_key, passphrase);
-    if (!root_key) return root_key.error();
-    auto root_ca = CertificateAuthority::open(up_ref(root), std::move(*root_key));
-    if (!root_ca) return make_error(p.ca_certificate.string() + ": " + root_ca.error().message);
-    if (seconds_until_expiry(root) < kDevRenewBefore) {
-      return make_error("the development root CA in " + p.ca_certificate.string() +
-                        " expires within 30 days; remove " + tls.string() +
-                        " to create a new development PKI");
-    }
-    auto new_key = generate_key(KeyAlgorithm::kEcP256);
-    if (!new_key) return new_key.error();
-    auto renewed = root_ca->issue_intermediate(std::move(*new_key), kIntermediateSubject,
-                                               kIntermediateValidity, 0);
-    if (!renewed) return renewed.error();
-    const auto replace = WriteMode::kReplace;
-    if (auto ok =
-            write_private_key(p.intermediate_key, renewed->key(), passphrase, replace, params);
-        !ok) {
-      return ok.error();
-    }
-    if (auto ok =
-            write_certificates(p.intermediate_certificate, {&renewed->certificate()}, replace);
-        !ok) {
-      return ok.error();
-    }
-    inter = std::move(renewed);
-    force_server = true;
-  }
+  auto renewed = internal::renew_intermediate_if_needed(
+      p, root, *inter, passphrase, params, kIntermediateSubject, kIntermediateValidity);
+  if (!renewed) return renewed.error();
+  const bool force_server = *renewed;
 
   const NameSet wanted = requested_names(dns_names, ip_addresses);
   if (!force_server) {
