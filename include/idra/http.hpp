@@ -51,6 +51,13 @@ struct ServerConfig {
   // blocking_threads run requests that may block (writes that fsync, first
   // Argon2id checks) so that they never stall the network threads.
   unsigned blocking_threads = 2;
+  // plain_port: a second listener without TLS on plain_address (0 = none),
+  // for CRL and OCSP fetchers, which do not speak TLS. Requests arriving on
+  // it carry api::Request::secure == false; the api decides what it serves
+  // in clear. Same limits and threads as the TLS listener.
+  std::string plain_address = "127.0.0.1";
+  unsigned short plain_port = 0;
+  bool plain_enabled = false;  // plain_port 0 with plain_enabled picks a free port
 };
 
 class Server {
@@ -62,6 +69,8 @@ class Server {
   ~Server();
 
   unsigned short port() const;
+  // plain_port is the plain-HTTP listener's port, 0 when there is none.
+  unsigned short plain_port() const;
 
   // run serves until stop() is called or SIGINT/SIGTERM arrives, then stops
   // accepting, lets in-flight requests finish (up to shutdown_grace), closes

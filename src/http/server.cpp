@@ -19,9 +19,11 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "access_log.hpp"
 #include "idra/http.hpp"
+#include "peer.hpp"
 
 namespace idra::http {
 
@@ -32,7 +34,7 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-class Session;
+class SessionBase;
 
 // Shared is what every session of one server reads.
 struct Shared {
@@ -41,14 +43,33 @@ struct Shared {
   const api::Service& service;
   AccessLog log;
   asio::thread_pool blocking;
+  // connections counts both listeners' sessions against max_connections.
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> pending_blocking{0};
   std::atomic<bool> stopping{false};
   std::mutex sessions_mu;
-  std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<SessionBase>> sessions;
 
   Shared(ServerConfig c, ssl::context& t, const api::Service& s)
       : config(std::move(c)), tls(t), service(s), blocking(std::max(1u, config.blocking_threads)) {}
+};
+
+// SessionBase is what the server needs of a session of either listener at
+// shutdown. Its one virtual call is made per connection at drain time, never
+// on the request path.
+class SessionBase {
+ public:
+  explicit SessionBase(Shared& shared) : sh_(shared) {}
+  virtual ~SessionBase() { sh_.connections.fetch_sub(1, std::memory_order_relaxed); }
+  SessionBase(const SessionBase&) = delete;
+  SessionBase& operator=(const SessionBase&) = delete;
+
+  // close_if_idle is called at shutdown: a connection waiting for its next
+  // request is closed now; one inside a request finishes it first.
+  virtual void close_if_idle() = 0;
+
+ protected:
+  Shared& sh_;
 };
 
 namespace {
@@ -86,34 +107,54 @@ std::string error_body(std::string_view message) {
 
 }  // namespace
 
-class Session : public std::enable_shared_from_this<Session> {
+// Session serves one connection of either listener. |Stream| is
+// beast::ssl_stream<beast::tcp_stream> (TLS) or beast::tcp_stream (plain
+// HTTP); the differences (handshake, peer certificate, close) are resolved at
+// compile time, so the TLS path is the same code as before plain HTTP existed.
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
  public:
-  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket), shared.tls), sh_(shared) {
+  Session(tcp::socket&& socket, Shared& shared)
+      : SessionBase(shared), stream_(make_stream(std::move(socket), shared)) {
     beast::error_code ec;
     const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) client_ = ep.address().to_string();
     beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);
   }
-  ~Session() { sh_.connections.fetch_sub(1, std::memory_order_relaxed); }
-
   void run() {
     {
       std::lock_guard lock(sh_.sessions_mu);
       sh_.sessions.push_back(weak_from_this());
       registry_pos_ = std::prev(sh_.sessions.end());
     }
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_handshake, shared_from_this()));
+    if constexpr (kTls) {
+      asio::dispatch(stream_.get_executor(),
+                     beast::bind_front_handler(&Session::do_handshake, shared_from_this()));
+    } else {
+      asio::dispatch(stream_.get_executor(),
+                     beast::bind_front_handler(&Session::do_read, shared_from_this(), true));
+    }
   }
 
-  // close_if_idle is called at shutdown: a connection waiting for its next
-  // request is closed now; one inside a request finishes it first.
-  void close_if_idle() {
+  void close_if_idle() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
       if (self->idle_) beast::get_lowest_layer(self->stream_).cancel();
     });
   }
 
  private:
+  static Stream make_stream(tcp::socket&& socket, Shared& shared) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), shared.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
   void do_handshake() {
     beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.handshake_timeout);
     stream_.async_handshake(ssl::stream_base::server,
@@ -122,6 +163,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_handshake(beast::error_code ec) {
     if (ec) return close_socket();
+    // Once per connection: every request of it shares this (null when the
+    // client sent no certificate).
+    peer_ = peer_certificate(stream_.native_handle());
     do_read(true);
   }
 
@@ -205,10 +249,18 @@ class Session : public std::enable_shared_from_this<Session> {
       areq.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     areq.body = std::move(req.body());
-    // Requests that may block (a write that fsyncs, a first Argon2id check)
-    // run on the blocking pool; plain reads run here.
-    const bool may_block = (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) ||
-                           req.find(bhttp::field::authorization) != req.end();
+    areq.secure = kTls;
+    if constexpr (kTls) {
+      if (peer_) areq.peer = peer_;  // one atomic increment, only for mTLS clients
+    }
+    // Requests that may block (a write that fsyncs, a first Argon2id check,
+    // an issuance for a certificate-authenticated client) run on the blocking
+    // pool; GET and HEAD without Authorization run here, with or without a
+    // client certificate: finding its principal is an LMDB read, as cheap as
+    // the read the request makes anyway. Every other method goes to the pool,
+    // so a certificate-authenticated write or issuance never runs here.
+    const bool is_read = req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
+    const bool may_block = !is_read || req.find(bhttp::field::authorization) != req.end();
     if (!may_block) return send(sh_.service.handle(areq));
     if (sh_.pending_blocking.fetch_add(1) >= sh_.config.limits.max_pending_blocking) {
       sh_.pending_blocking.fetch_sub(1);
@@ -269,6 +321,12 @@ class Session : public std::enable_shared_from_this<Session> {
     json_escape(line, client_);
     line += "\",\"principal\":\"";
     json_escape(line, principal);
+    if (peer_) {
+      // Only a prefix of the fingerprint (hex, needs no escaping): enough to
+      // find the certificate, nothing else from it goes into the log.
+      line += "\",\"cert\":\"";
+      line.append(peer_->fingerprint, 0, 16);
+    }
     line += "\"}";
     sh_.log.append(line);
     log_method_.clear();
@@ -284,8 +342,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_close() {
     if (closing_) return;
     closing_ = true;
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
-    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close_socket(); });
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close_socket(); });
+    } else {
+      close_socket();
+    }
   }
 
   void close_socket() {
@@ -299,9 +361,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  beast::ssl_stream<beast::tcp_stream> stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
-  Shared& sh_;
+  // peer_ is the client certificate (TLS only); null when there is none.
+  std::shared_ptr<const api::PeerCertificate> peer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
   std::string client_ = "-";
@@ -314,13 +377,17 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool closing_ = false;
   bool registered_ = true;
-  std::list<std::weak_ptr<Session>>::iterator registry_pos_;
+  std::list<std::weak_ptr<SessionBase>>::iterator registry_pos_;
 };
 
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+using PlainSession = Session<beast::tcp_stream>;
+
+// Listener accepts connections for the TLS listener (|tls|) or the plain one.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& ioc, tcp::acceptor acceptor, Shared& shared, bool strand)
-      : ioc_(ioc), acceptor_(std::move(acceptor)), sh_(shared), strand_(strand) {}
+  Listener(asio::io_context& ioc, tcp::acceptor acceptor, Shared& shared, bool strand, bool tls)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), sh_(shared), strand_(strand), tls_(tls) {}
 
   void start() { do_accept(); }
   void stop() {
@@ -349,7 +416,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
         sh_.connections.fetch_sub(1, std::memory_order_relaxed);  // over the limit: refuse at once
         socket.close(ignored);
       } else {
-        std::make_shared<Session>(std::move(socket), sh_)->run();  // its destructor gives the slot back
+        // Its destructor gives the slot back.
+        if (tls_) {
+          std::make_shared<TlsSession>(std::move(socket), sh_)->run();
+        } else {
+          std::make_shared<PlainSession>(std::move(socket), sh_)->run();
+        }
       }
     }
     do_accept();
@@ -359,6 +431,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   Shared& sh_;
   bool strand_;
+  bool tls_;
 };
 
 struct Server::Impl {
@@ -367,6 +440,7 @@ struct Server::Impl {
   std::vector<std::shared_ptr<Listener>> listeners;
   std::unique_ptr<asio::signal_set> signals;
   unsigned short port = 0;
+  unsigned short plain_port = 0;  // 0 when the plain listener is off
   unsigned threads = 1;
   std::atomic<bool> stop_requested{false};
   std::mutex stop_mu;
@@ -382,6 +456,7 @@ Server::~Server() {
 }
 
 unsigned short Server::port() const { return impl_->port; }
+unsigned short Server::plain_port() const { return impl_->plain_port; }
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ssl::context& tls, const api::Service& service) {
   auto impl = std::make_unique<Impl>(std::move(config), tls, service);
@@ -413,9 +488,31 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ssl::context
     }
     port = acc.local_endpoint().port();
     impl->listeners.push_back(std::make_shared<Listener>(*impl->contexts[i], std::move(acc), impl->shared,
-                                                         cfg.io_model == IoModel::shared));
+                                                         cfg.io_model == IoModel::shared, true));
   }
   impl->port = port;
+  if (cfg.plain_enabled) {
+    // One plain acceptor, on the first io_context: it serves CRL and OCSP
+    // fetches, little traffic, so it needs no SO_REUSEPORT fan-out. In the
+    // per-thread model its sessions all run on that context's thread.
+    const auto plain_address = asio::ip::make_address(cfg.plain_address, ec);
+    if (ec) {
+      return make_error("plain listen address \"" + cfg.plain_address + "\" is not an IP address");
+    }
+    const tcp::endpoint ep(plain_address, cfg.plain_port);
+    tcp::acceptor acc(*impl->contexts[0]);
+    acc.open(ep.protocol(), ec);
+    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc.bind(ep, ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return make_error("cannot listen (plain HTTP) on " + cfg.plain_address + ":" +
+                        std::to_string(cfg.plain_port) + ": " + ec.message());
+    }
+    impl->plain_port = acc.local_endpoint().port();
+    impl->listeners.push_back(std::make_shared<Listener>(*impl->contexts[0], std::move(acc), impl->shared,
+                                                         cfg.io_model == IoModel::shared, false));
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
