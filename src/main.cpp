@@ -3,6 +3,8 @@
 // administrator on first start, then serve HTTPS until SIGTERM/SIGINT.
 #include <sys/stat.h>
 
+#include <openssl/pem.h>
+
 #include <boost/asio/ssl/context.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +17,7 @@
 
 #include "idra/api.hpp"
 #include "idra/auth.hpp"
+#include "idra/ca.hpp"
 #include "idra/cli.hpp"
 #include "idra/http.hpp"
 #include "idra/ids.hpp"
@@ -61,6 +64,41 @@ Result<std::string> bootstrap_admin(store::Store& store, const std::filesystem::
   return id;
 }
 
+// bootstrap_admin_certificate makes sure DATA/admin/ holds a client
+// certificate of the admin profile (admin.pem) and its key (admin.key:
+// PKCS#8 PEM encrypted under the node's key passphrase, AES-256-CBC with
+// PBKDF2, mode 0600, so that curl and openssl read it with --pass).
+Result<void> bootstrap_admin_certificate(ca::Authority& authority, const std::filesystem::path& data_dir,
+                                         const pki::Secret& passphrase) {
+  const auto dir = data_dir / "admin";
+  if (std::filesystem::exists(dir / "admin.pem") && std::filesystem::exists(dir / "admin.key")) return {};
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error("cannot create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  auto key = pki::generate_key(pki::KeyAlgorithm::kEcP256);
+  if (!key) return key.error();
+  ca::Authority::IssueRequest request;
+  request.profile = "admin";
+  request.subject.common_name = "idra bootstrap administrator";
+  request.subject.organization = "idra";
+  request.via = "bootstrap";
+  auto issued = authority.issue(**key, request, static_cast<std::int64_t>(std::time(nullptr)));
+  if (!issued) return make_error("admin certificate: " + issued.error().message);
+  pki::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), key->get(), EVP_aes_256_cbc(),
+                                            reinterpret_cast<const char*>(passphrase.data()),
+                                            static_cast<int>(passphrase.size()), nullptr, nullptr) != 1) {
+    return make_error("cannot encode the admin key");
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  const std::string key_pem(data, static_cast<std::size_t>(len));
+  if (auto r = pki::write_file_atomic(dir / "admin.key", key_pem, 0600, pki::WriteMode::kReplace); !r) return r;
+  std::string chain = pki::to_pem(*issued->certificate) + pki::to_pem(authority.issuer().certificate());
+  return pki::write_file_atomic(dir / "admin.pem", chain, 0644, pki::WriteMode::kReplace);
+}
+
 int serve(cli::ServeOptions options) {
   const auto& data = options.data_dir;
   std::error_code ec;
@@ -91,6 +129,26 @@ int serve(cli::ServeOptions options) {
     ssl_ctx = pki::make_server_tls_context(*material);
   }
   if (!ssl_ctx) return fail(ssl_ctx.error().message);
+
+  // The CA: issued certificates, EST, CRL, OCSP, client certificates.
+  const auto profiles_dir = options.profiles_dir.empty() ? data / "profiles" : options.profiles_dir;
+  auto authority = ca::Authority::open(**store, data, *passphrase, profiles_dir, options.ca, options.api.mapping);
+  if (!authority) return fail("certificate authority: " + authority.error().message);
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  if (options.tls_certificate_file.empty()) {
+    // The development server certificate was issued by the intermediate
+    // outside the database: record it so that OCSP answers (and staples) "good".
+    if (auto r = (*authority)->adopt(*material->chain[0], "server", "bootstrap", now); !r) return fail(r.error().message);
+  }
+  if (auto r = pki::enable_client_auth(**ssl_ctx, (*authority)->client_auth()); !r) return fail(r.error().message);
+  if (options.ocsp_stapling && options.tls_certificate_file.empty()) {
+    ca::Authority* a = authority->get();
+    const X509* leaf = material->chain[0].get();
+    auto stapled = pki::enable_ocsp_stapling(**ssl_ctx, [a, leaf] {
+      return a->staple(*leaf, static_cast<std::int64_t>(std::time(nullptr)));
+    });
+    if (!stapled) return fail(stapled.error().message);
+  }
   boost::asio::ssl::context tls(ssl_ctx->release());  // the asio context owns it from here
 
   auto admin = bootstrap_admin(**store, data, options.api);
@@ -98,9 +156,15 @@ int serve(cli::ServeOptions options) {
   options.api.node_admins.push_back(*admin);
 
   auth::Authenticator authenticator(**store, options.limiter);
-  api::Service service(options.api, **store, authenticator);
+  api::Service service(options.api, **store, authenticator, authority->get());
   auto server = http::Server::create(options.server, tls, service);
   if (!server) return fail(server.error().message);
+  if (!options.ca_http_base_set && (*server)->plain_port() != 0) {
+    const auto& pa = options.server.plain_address;
+    const std::string host = pa.find(':') != std::string::npos ? "[" + pa + "]" : pa;
+    (*authority)->set_http_base("http://" + host + ":" + std::to_string((*server)->plain_port()));
+  }
+  if (auto r = bootstrap_admin_certificate(**authority, data, *passphrase); !r) return fail("bootstrap: " + r.error().message);
 
   const auto& addr = options.server.address;
   const std::string host = addr.find(':') != std::string::npos ? "[" + addr + "]" : addr;
@@ -110,7 +174,13 @@ int serve(cli::ServeOptions options) {
   } else {
     std::printf("certificate: %s\n", presented.c_str());
   }
-  std::printf("admin: %s (secret in %s)\n", admin->c_str(), (data / "admin.json").c_str());
+  if ((*server)->plain_port() != 0) {
+    const auto& pa = options.server.plain_address;
+    const std::string phost = pa.find(':') != std::string::npos ? "[" + pa + "]" : pa;
+    std::printf("plain HTTP (CRL, OCSP) on http://%s:%u\n", phost.c_str(), static_cast<unsigned>((*server)->plain_port()));
+  }
+  std::printf("admin: %s (secret in %s; client certificate in %s)\n", admin->c_str(), (data / "admin.json").c_str(),
+              (data / "admin").c_str());
   std::fflush(stdout);
   (*server)->run();
   server->reset();

@@ -21,10 +21,22 @@
 namespace idra::auth {
 class Authenticator;
 }
+namespace idra::ca {
+class Authority;
+}
 
 namespace idra::api {
 
 using Header = std::pair<std::string, std::string>;
+
+// PeerCertificate is the client certificate of the connection, verified by
+// the TLS layer (chain to a configured anchor, revocation) during the
+// handshake. It is made once per connection and shared by its requests.
+struct PeerCertificate {
+  // chain_der is the verified chain: the leaf first, the trust anchor last.
+  std::vector<std::vector<unsigned char>> chain_der;
+  std::string fingerprint;  // SHA-256 of the leaf DER, 64 lowercase hex digits
+};
 
 struct Request {
   std::string method;  // upper case, as sent
@@ -34,6 +46,10 @@ struct Request {
   std::string client_address;  // "127.0.0.1" or "::1", no port
   // now_unix is the request time; handlers never read the clock themselves.
   std::int64_t now_unix = 0;
+  // peer is the verified client certificate; null when the client sent none.
+  std::shared_ptr<const PeerCertificate> peer;
+  // secure is false for requests on the plain-HTTP listener (CRL, OCSP).
+  bool secure = true;
 
   // header returns the first header named |lower_name|, or nullopt.
   std::optional<std::string_view> header(std::string_view lower_name) const;
@@ -49,12 +65,26 @@ struct Response {
 
 // Principal is who a request acts for.
 struct Principal {
-  enum class Kind { anonymous, handle };
+  enum class Kind {
+    anonymous,
+    handle,       // Basic index:handle with the secret of an HS_SECKEY value
+    certificate,  // a verified client certificate (mTLS)
+  };
   Kind kind = Kind::anonymous;
-  std::string handle;        // for Kind::handle: the admin handle, canonical
-  std::uint32_t index = 0;   // and the index of its HS_SECKEY value
-  bool node_admin = false;   // listed in Config::node_admins
-  std::string id() const;    // "300:0.NA/IDRA", or "-" when anonymous
+  // For Kind::handle: the admin handle, canonical, and the index of its
+  // HS_SECKEY value. For Kind::certificate: the certificate's identifier
+  // (canonical handle, may be empty) and index 0.
+  std::string handle;
+  std::uint32_t index = 0;
+  bool node_admin = false;   // listed in Config::node_admins, or an admin-profile certificate
+  // For Kind::certificate: what the certificate says.
+  std::string organization;  // subject O
+  std::string role;          // profile role (device, server, partner, auditor, admin) or external CA role
+  std::string profile;       // certificate profile of this CA, empty for external CAs
+  std::string fingerprint;   // SHA-256 of the certificate, lower-case hex
+  // id is "300:0.NA/IDRA" for a handle, "cert:<identifier or fingerprint
+  // head>" for a certificate, "-" when anonymous.
+  std::string id() const;
 };
 
 struct Limits {
@@ -77,7 +107,10 @@ struct Config {
 // from many threads at once.
 class Service {
  public:
-  Service(Config config, store::Store& store, auth::Authenticator& authenticator);
+  // |authority| may be null: then EST, CRL, OCSP and the CA administration
+  // API answer 404 and client certificates make no principal.
+  Service(Config config, store::Store& store, auth::Authenticator& authenticator,
+          ca::Authority* authority = nullptr);
 
   // handle answers one request. It never throws for anything a client can
   // send; a broken invariant underneath (corrupt database) becomes a 500 with
@@ -98,6 +131,7 @@ class Service {
   Config config_;
   store::Store& store_;
   auth::Authenticator& auth_;
+  ca::Authority* ca_;
 };
 
 // status_for_response_code maps a Handle responseCode to the HTTP status

@@ -10,6 +10,7 @@
 
 #include "idra/api.hpp"
 #include "idra/auth.hpp"
+#include "idra/ca.hpp"
 #include "idra/http.hpp"
 #include "idra/store.hpp"
 
@@ -27,6 +28,11 @@ struct ServeOptions {
   // (PEM, or idra's encrypted key file; mode 0600). Empty: the development PKI.
   std::filesystem::path tls_certificate_file;
   std::filesystem::path tls_key_file;
+  // The certificate authority (EST, CRL, OCSP, client certificates).
+  ca::Config ca;
+  bool ca_http_base_set = false;          // else derived from the plain listener's address
+  std::filesystem::path profiles_dir;     // empty: DATA/profiles (missing: the built-in profiles)
+  bool ocsp_stapling = true;
 };
 
 // ImportOptions is `idra import`: load an NDJSON file of records into a

@@ -89,7 +89,7 @@ std::uint16_t AccessControl::admin_mask(const Principal& principal, std::string_
 }
 
 Decision AccessControl::decide(const Principal& principal, Action action, const Resource& r) const {
-  const bool node_admin = principal.kind == Principal::Kind::handle && principal.node_admin;
+  const bool node_admin = principal.kind != Principal::Kind::anonymous && principal.node_admin;
   auto need = [&](Perm perm, const char* what) -> Decision {
     if (node_admin) return allow();
     if (has_permission(admin_mask(principal, r.handle, r.record), perm)) return allow();

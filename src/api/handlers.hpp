@@ -17,6 +17,7 @@ struct Context {
   const Config& config;
   store::Store& store;
   const AccessControl& access;
+  ca::Authority* ca = nullptr;  // null: this node runs no CA
 };
 
 Response get_handle(const Context& ctx, std::string_view handle_text);
@@ -26,5 +27,15 @@ Response list_handles(const Context& ctx);
 Response batch_resolve(const Context& ctx);
 Response put_prefix(const Context& ctx, std::string_view prefix_text);
 Response delete_prefix(const Context& ctx, std::string_view prefix_text);
+
+// est.cpp: RFC 7030 EST under /.well-known/est/ (|rest| is what follows it).
+// Runs before Handle authentication: EST's Basic credentials are enrollment
+// tokens, not index:handle secrets.
+Response est(const Context& ctx, std::string_view rest);
+// ca_admin.cpp: /api/ca/... (|rest| follows "/api/ca/"), node administrators only.
+Response ca_admin(const Context& ctx, std::string_view rest);
+// revocation.cpp: GET /crl/<issuer>.crl, POST /ocsp, GET /ocsp/<base64 request>.
+Response crl(const Context& ctx, std::string_view name);
+Response ocsp(const Context& ctx, std::string_view rest);
 
 }  // namespace idra::api

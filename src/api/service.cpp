@@ -4,6 +4,7 @@
 
 #include "handlers.hpp"
 #include "idra/auth.hpp"
+#include "idra/ca.hpp"
 
 namespace idra::api {
 
@@ -16,11 +17,13 @@ std::optional<std::string_view> Request::header(std::string_view lower_name) con
 
 std::string Principal::id() const {
   if (kind == Kind::anonymous) return "-";
+  if (kind == Kind::certificate) return "cert:" + (handle.empty() ? fingerprint.substr(0, 16) : handle);
   return std::to_string(index) + ":" + handle;
 }
 
-Service::Service(Config config, store::Store& store, auth::Authenticator& authenticator)
-    : config_(std::move(config)), store_(store), auth_(authenticator) {}
+Service::Service(Config config, store::Store& store, auth::Authenticator& authenticator,
+                 ca::Authority* authority)
+    : config_(std::move(config)), store_(store), auth_(authenticator), ca_(authority) {}
 
 bool Service::ready() const { return store_.healthy(); }
 
@@ -69,21 +72,69 @@ Response Service::dispatch(const Request& request) const {
 
   constexpr std::string_view kHandles = "/api/handles";
   constexpr std::string_view kPrefixes = "/api/prefixes/";
+  constexpr std::string_view kEst = "/.well-known/est/";
+  constexpr std::string_view kCrl = "/crl/";
+  constexpr std::string_view kCaAdmin = "/api/ca/";
+
+  // The plain-HTTP listener serves only what relying parties fetch without
+  // TLS: CRLs and OCSP.
+  const bool revocation_path = path.starts_with(kCrl) || path == "/ocsp" || path.starts_with("/ocsp/");
+  if (!request.secure && !revocation_path) {
+    return plain_error(404, "only /crl/ and /ocsp are served over plain HTTP; use HTTPS");
+  }
+
+  // The client certificate, verified by the TLS layer, says who the client is.
+  std::optional<ca::ClientCert> client_cert;
+  if (request.peer && ca_ != nullptr) {
+    client_cert = ca_->classify(request.peer->chain_der, request.peer->fingerprint, request.now_unix);
+  }
+  AccessControl access(store_, config_);
+  auto context = [&](const Principal& p) {
+    return Context{request, *target, p, config_, store_, access, ca_};
+  };
+  if (revocation_path || path.starts_with(kEst)) {
+    if (ca_ == nullptr) return plain_error(404, "this node runs no certificate authority");
+    const Principal nobody;
+    Response r = path.starts_with(kEst)   ? est(context(nobody), std::string_view(path).substr(kEst.size()))
+                 : path.starts_with(kCrl) ? crl(context(nobody), std::string_view(path).substr(kCrl.size()))
+                                          : ocsp(context(nobody), std::string_view(path).substr(5));
+    if (client_cert) r.principal = "cert:" + (client_cert->identifier.empty() ? client_cert->fingerprint.substr(0, 16) : client_cert->identifier);
+    return r;
+  }
+
   const bool is_api = path.starts_with("/api/");
   if (!is_api) return plain_error(404, "no such resource: " + path.substr(0, 200));
 
-  // Authenticate: Basic "index:handle" with the secret of that HS_SECKEY.
+  // Authenticate: Basic "index:handle" with the secret of that HS_SECKEY, or
+  // the client certificate (always, and explicitly with Handle.Net's
+  // "Authorization: Handle clientCert=true").
   Principal principal;
+  if (client_cert && client_cert->kind != ca::ClientCert::Kind::idevid && !client_cert->expired) {
+    principal.kind = Principal::Kind::certificate;
+    principal.handle = client_cert->identifier;
+    principal.organization = client_cert->organization;
+    principal.role = client_cert->role;
+    principal.profile = client_cert->profile;
+    principal.fingerprint = client_cert->fingerprint;
+    principal.node_admin = client_cert->kind == ca::ClientCert::Kind::issued && client_cert->role == "admin";
+  }
   if (auto authz = request.header("authorization")) {
     auto parsed = auth::parse_basic(*authz);
     if (!parsed) {
-      if (authz->size() >= 7 && (authz->substr(0, 7) == "Handle " || authz->substr(0, 7) == "handle ")) {
+      const bool handle_scheme =
+          authz->size() >= 7 && (authz->substr(0, 7) == "Handle " || authz->substr(0, 7) == "handle ");
+      if (!handle_scheme) return handle_error(402, "", "unsupported Authorization scheme; use Basic with index:handle");
+      const bool client_cert_auth = authz->find("clientCert=\"true\"") != std::string_view::npos ||
+                                    authz->find("clientCert=true") != std::string_view::npos;
+      if (!client_cert_auth) {
         // Handle.Net's challenge-response sessions (Authorization: Handle
         // sessionId=...) are not implemented: say so instead of a bare 401.
-        return handle_error(5, "", "Handle session authentication is not supported here; use Basic with index:handle");
+        return handle_error(5, "", "Handle session authentication is not supported here; use Basic with index:handle or a client certificate");
       }
-      return handle_error(402, "", "unsupported Authorization scheme; use Basic with index:handle");
-    }
+      if (principal.kind != Principal::Kind::certificate) {
+        return handle_error(402, "", "Authorization says clientCert=\"true\" but no valid client certificate was presented");
+      }
+    } else {
     if (!parsed->ok()) return handle_error(4, "", parsed->error().message);
     auto& creds = parsed->value();
     auto admin = ids::parse_handle(creds.handle);
@@ -97,12 +148,14 @@ Response Service::dispatch(const Request& request) const {
       return r;
     }
     if (verdict.outcome != auth::Authenticator::Outcome::ok) return handle_error(403, "", "Authentication failed");
+    principal = Principal{};
     principal.kind = Principal::Kind::handle;
     principal.handle = creds.handle;
     principal.index = creds.index;
     const std::string id = principal.id();
     principal.node_admin =
         std::find(config_.node_admins.begin(), config_.node_admins.end(), id) != config_.node_admins.end();
+    }
   }
 
   const bool changes = method == "PUT" || method == "DELETE" || method == "POST";
@@ -110,9 +163,12 @@ Response Service::dispatch(const Request& request) const {
     return handle_error(7, "", "this node is read-only (backup or maintenance); changes are refused, resolution works");
   }
 
-  AccessControl access(store_, config_);
-  const Context ctx{request, *target, principal, config_, store_, access};
+  const Context ctx = context(principal);
   Response response = [&]() -> Response {
+    if (path.starts_with(kCaAdmin)) {
+      if (ca_ == nullptr) return plain_error(404, "this node runs no certificate authority");
+      return ca_admin(ctx, std::string_view(path).substr(kCaAdmin.size()));
+    }
     if (path == kHandles) {
       if (method == "GET" || method == "HEAD") return list_handles(ctx);
       return method_not_allowed("GET, HEAD");

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "ca_commands.hpp"
 #include "client.hpp"
 #include "idra/cli.hpp"
 #include "idra/ids.hpp"
@@ -49,6 +50,7 @@ Commands:
   resolve     resolve a handle or any identifier against a node
   id check    parse an identifier and print its canonical handle
   import      load records from an NDJSON file into a data directory
+  ca          the certificate authority: init, tokens, issue, list, revoke
 
 Run 'idra <command> --help' for the options of one command.
 
@@ -226,6 +228,9 @@ int id_check(int argc, char** argv, int from) {
 // afterwards, override the file.
 Result<ServeOptions> options_from_config(int argc, char** argv, int from) {
   ServeOptions o;
+  // CRL and OCSP over plain HTTP on loopback unless configured otherwise.
+  o.server.plain_enabled = true;
+  o.server.plain_port = 8080;
   for (int i = from; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--config") == 0) {
       if (auto r = load_config(argv[i + 1], o); !r) return r.error();
@@ -326,6 +331,7 @@ std::variant<ServeOptions, ImportOptions, int> run(int argc, char** argv) {
     return std::get<ServeOptions>(std::move(r));
   }
   if (cmd == "import") return import_command(argc, argv, 2);
+  if (cmd == "ca") return ca_command(argc, argv, 2);
   if (cmd == "id") {
     if (argc >= 3 && std::strcmp(argv[2], "check") == 0) return id_check(argc, argv, 3);
     if (wants_help(argc, argv, 2)) {

@@ -86,34 +86,14 @@ bool parse_url(std::string_view s, Url& out) {
 
 }  // namespace
 
-int resolve(const ResolveArgs& args) {
+Result<Reply> https_call(const CallArgs& call) {
   Url url;
-  if (!parse_url(args.server, url)) {
-    std::fprintf(stderr, "idra resolve: --server must be an https URL, for example https://127.0.0.1:8443\n");
-    return 1;
-  }
-  std::string secret;
-  if (!args.auth_id.empty()) {
-    std::ifstream in(args.secret_file);
-    if (args.secret_file.empty() || !in) {
-      std::fprintf(stderr, "idra resolve: --auth needs a readable --secret-file\n");
-      return 1;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    secret = ss.str();
-    auto j = nlohmann::json::parse(secret, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("secret") && j["secret"].is_string()) {
-      secret = j["secret"].get<std::string>();
-    }
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  }
-
+  if (!parse_url(call.server, url)) return make_error("--server must be an https URL, for example https://127.0.0.1:8443");
   try {
     asio::io_context ioc;
     ssl::context ctx(ssl::context::tls_client);
     ctx.set_verify_mode(ssl::verify_peer);
-    std::string cacert = args.cacert;
+    std::string cacert = call.cacert;
     if (cacert.empty() && std::filesystem::exists("idra-data/tls/ca.pem")) cacert = "idra-data/tls/ca.pem";
     if (!cacert.empty()) {
       ctx.load_verify_file(cacert);
@@ -135,36 +115,79 @@ int resolve(const ResolveArgs& args) {
     beast::get_lowest_layer(stream).connect(resolver.resolve(url.host, url.port));
     stream.handshake(ssl::stream_base::client);
 
-    std::string target = url.base_path + "/api/handles/" + encode_component(args.identifier, true) + "?pretty=true";
-    for (const auto& t : args.types) target += "&type=" + encode_component(t, false);
-    for (const auto& i : args.indexes) target += "&index=" + encode_component(i, false);
-    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
+    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(call.method), url.base_path + call.target, 11};
     req.set(bhttp::field::host, url.host);
     req.set(bhttp::field::user_agent, "idra-cli/0.1");
     req.set(bhttp::field::accept, "application/json");
-    if (!args.auth_id.empty()) {
-      req.set(bhttp::field::authorization, "Basic " + base64(encode_component(args.auth_id, false) + ":" + secret));
+    if (!call.authorization.empty()) req.set(bhttp::field::authorization, call.authorization);
+    if (!call.body.empty() || call.method == "POST" || call.method == "PUT") {
+      req.set(bhttp::field::content_type, call.content_type);
+      req.body() = call.body;
+      req.prepare_payload();
     }
     bhttp::write(stream, req);
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64u << 20);
     bhttp::read(stream, buffer, parser);
-    const auto& res = parser.get();
+    auto res = parser.release();
     stream.shutdown(ec);  // the server may close first; nothing to do about it
-    if (res.result() != bhttp::status::ok) {
-      std::string message = res.body();
-      auto j = nlohmann::json::parse(res.body(), nullptr, false);
-      if (!j.is_discarded() && j.is_object() && j.contains("message")) message = j["message"].dump();
-      std::fprintf(stderr, "idra resolve: HTTP %u: %s\n", res.result_int(), message.c_str());
+    Reply reply{res.result_int(), std::move(res.body())};
+    return reply;
+  } catch (const std::exception& e) {
+    return make_error(e.what());
+  }
+}
+
+std::string reply_message(const Reply& reply) {
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) {
+    return j["message"].get<std::string>();
+  }
+  return reply.body.substr(0, 500);
+}
+
+std::string basic_authorization(std::string_view id, std::string_view secret) {
+  return "Basic " + base64(encode_component(id, false) + ":" + std::string(secret));
+}
+
+std::string url_component(std::string_view s) { return encode_component(s, false); }
+
+int resolve(const ResolveArgs& args) {
+  std::string secret;
+  if (!args.auth_id.empty()) {
+    std::ifstream in(args.secret_file);
+    if (args.secret_file.empty() || !in) {
+      std::fprintf(stderr, "idra resolve: --auth needs a readable --secret-file\n");
       return 1;
     }
-    std::fwrite(res.body().data(), 1, res.body().size(), stdout);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "idra resolve: %s\n", e.what());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    secret = ss.str();
+    auto j = nlohmann::json::parse(secret, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("secret") && j["secret"].is_string()) {
+      secret = j["secret"].get<std::string>();
+    }
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  }
+  CallArgs call;
+  call.server = args.server;
+  call.cacert = args.cacert;
+  call.target = "/api/handles/" + encode_component(args.identifier, true) + "?pretty=true";
+  for (const auto& t : args.types) call.target += "&type=" + encode_component(t, false);
+  for (const auto& i : args.indexes) call.target += "&index=" + encode_component(i, false);
+  if (!args.auth_id.empty()) call.authorization = basic_authorization(args.auth_id, secret);
+  auto reply = https_call(call);
+  if (!reply) {
+    std::fprintf(stderr, "idra resolve: %s\n", reply.error().message.c_str());
     return 1;
   }
+  if (reply->status != 200) {
+    std::fprintf(stderr, "idra resolve: HTTP %u: %s\n", reply->status, reply_message(*reply).c_str());
+    return 1;
+  }
+  std::fwrite(reply->body.data(), 1, reply->body.size(), stdout);
+  return 0;
 }
 
 }  // namespace idra::cli

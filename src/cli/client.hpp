@@ -2,7 +2,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "idra/result.hpp"
 
 namespace idra::cli {
 
@@ -19,5 +22,31 @@ struct ResolveArgs {
 // resolve prints the record (pretty JSON) on stdout and returns 0, or prints
 // the reason on stderr and returns 1 (not found, TLS failure, bad answer).
 int resolve(const ResolveArgs& args);
+
+// CallArgs is one HTTPS request of a client command.
+struct CallArgs {
+  std::string server = "https://127.0.0.1:8443";
+  std::string cacert;  // as ResolveArgs::cacert
+  std::string method = "GET";
+  std::string target;  // path and query, appended to the server URL's path
+  std::string authorization;
+  std::string content_type = "application/json";
+  std::string body;
+};
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+};
+
+// https_call sends one request over a verified TLS connection (host name or
+// IP address checked) and returns the reply; Error for a bad URL, a TLS or
+// network failure.
+Result<Reply> https_call(const CallArgs& call);
+// reply_message is the "message" of a JSON error body, or the body's start.
+std::string reply_message(const Reply& reply);
+// basic_authorization returns "Basic ..." for |id| (percent-encoded) and |secret|.
+std::string basic_authorization(std::string_view id, std::string_view secret);
+// url_component percent-encodes everything but RFC 3986 unreserved characters.
+std::string url_component(std::string_view s);
 
 }  // namespace idra::cli

@@ -76,7 +76,8 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   if (j.is_discarded()) return make_error("config file " + file.string() + " is not valid JSON");
   const char* top = "config";
   if (auto r = check_keys(j, top, {"data", "listen", "threads", "io_model", "blocking_threads", "id_prefix",
-                                   "node_admins", "access_log", "durable", "read_only", "store", "limits", "auth", "tls"});
+                                   "node_admins", "access_log", "durable", "read_only", "store", "limits", "auth", "tls",
+                                   "plain_http", "ca"});
       !r) {
     return r;
   }
@@ -166,6 +167,103 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
     }
     if (auto r = read_strings(t, "tls", "names", o.tls_names); !r) return r;
     if (auto r = read_strings(t, "tls", "addresses", o.tls_addresses); !r) return r;
+  }
+  if (j.contains("plain_http")) {
+    const auto& ph = j["plain_http"];
+    if (auto r = check_keys(ph, "plain_http", {"enabled", "listen"}); !r) return r;
+    if (auto r = read_bool(ph, "plain_http", "enabled", o.server.plain_enabled); !r) return r;
+    if (ph.contains("listen")) {
+      if (!ph["listen"].is_string()) return make_error("config key plain_http.listen must be \"ADDR:PORT\"");
+      http::ServerConfig tmp;
+      if (auto r = parse_listen(ph["listen"].get<std::string>(), tmp); !r) return make_error("plain_http.listen: " + r.error().message);
+      o.server.plain_address = tmp.address;
+      o.server.plain_port = tmp.port;
+    }
+  }
+  if (j.contains("ca")) {
+    const auto& c = j["ca"];
+    const char* w = "ca";
+    if (auto r = check_keys(c, w, {"http_base", "profiles_dir", "reenroll_grace_seconds", "crl_validity_seconds",
+                                   "crl_refresh_seconds", "ocsp_validity_seconds", "max_token_ttl_seconds",
+                                   "ocsp_stapling", "idevid_anchors", "external_cas"});
+        !r) {
+      return r;
+    }
+    if (c.contains("http_base")) {
+      if (!c["http_base"].is_string()) return make_error("config key ca.http_base must be a URL string");
+      o.ca.http_base = c["http_base"].get<std::string>();
+      if (!o.ca.http_base.starts_with("http://") && !o.ca.http_base.starts_with("https://")) {
+        return make_error("config key ca.http_base must start with http:// or https://");
+      }
+      while (o.ca.http_base.ends_with("/")) o.ca.http_base.pop_back();
+      o.ca_http_base_set = true;
+    }
+    if (c.contains("profiles_dir")) {
+      if (!c["profiles_dir"].is_string()) return make_error("config key ca.profiles_dir must be a path");
+      o.profiles_dir = c["profiles_dir"].get<std::string>();
+    }
+    auto seconds = [&](const char* key, std::chrono::seconds& out, std::uint64_t min, std::uint64_t max) -> Result<void> {
+      std::uint64_t n = static_cast<std::uint64_t>(out.count());
+      if (auto r = read_uint(c, w, key, n, min, max); !r) return r;
+      out = std::chrono::seconds(static_cast<std::int64_t>(n));
+      return {};
+    };
+    for (auto r : {seconds("reenroll_grace_seconds", o.ca.reenroll_grace, 0, 365ull * 86400),
+                   seconds("crl_validity_seconds", o.ca.crl_validity, 60, 365ull * 86400),
+                   seconds("crl_refresh_seconds", o.ca.crl_refresh, 1, 365ull * 86400),
+                   seconds("ocsp_validity_seconds", o.ca.ocsp_validity, 60, 30ull * 86400),
+                   seconds("max_token_ttl_seconds", o.ca.max_token_ttl, 60, 365ull * 86400),
+                   read_bool(c, w, "ocsp_stapling", o.ocsp_stapling)}) {
+      if (!r) return r;
+    }
+    auto read_pem = [](const json& item, const std::string& where) -> Result<std::string> {
+      if (!item.contains("certificate_file") || !item["certificate_file"].is_string()) {
+        return make_error("config key " + where + ".certificate_file (a PEM file) is required");
+      }
+      std::ifstream f(item["certificate_file"].get<std::string>());
+      if (!f) return make_error("config key " + where + ".certificate_file: cannot read " + item["certificate_file"].get<std::string>());
+      std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      return text;
+    };
+    if (c.contains("idevid_anchors")) {
+      if (!c["idevid_anchors"].is_array()) return make_error("config key ca.idevid_anchors must be an array");
+      o.ca.idevid_anchors.clear();
+      for (std::size_t i = 0; i < c["idevid_anchors"].size(); ++i) {
+        const auto& item = c["idevid_anchors"][i];
+        const std::string where = "ca.idevid_anchors[" + std::to_string(i) + "]";
+        if (auto r = check_keys(item, where, {"name", "certificate_file", "map_from", "identifier_template", "profile"}); !r) return r;
+        ca::IdevidAnchor a;
+        for (auto [key, field] : {std::pair{"name", &a.name}, std::pair{"map_from", &a.map_from},
+                                  std::pair{"identifier_template", &a.identifier_template}, std::pair{"profile", &a.profile}}) {
+          if (!item.contains(key)) continue;
+          if (!item[key].is_string()) return make_error("config key " + where + "." + key + " must be a string");
+          *field = item[key].get<std::string>();
+        }
+        auto pem = read_pem(item, where);
+        if (!pem) return pem.error();
+        a.certificate = std::move(*pem);
+        o.ca.idevid_anchors.push_back(std::move(a));
+      }
+    }
+    if (c.contains("external_cas")) {
+      if (!c["external_cas"].is_array()) return make_error("config key ca.external_cas must be an array");
+      o.ca.external_cas.clear();
+      for (std::size_t i = 0; i < c["external_cas"].size(); ++i) {
+        const auto& item = c["external_cas"][i];
+        const std::string where = "ca.external_cas[" + std::to_string(i) + "]";
+        if (auto r = check_keys(item, where, {"name", "certificate_file", "role"}); !r) return r;
+        ca::ExternalCa e;
+        for (auto [key, field] : {std::pair{"name", &e.name}, std::pair{"role", &e.role}}) {
+          if (!item.contains(key)) continue;
+          if (!item[key].is_string()) return make_error("config key " + where + "." + key + " must be a string");
+          *field = item[key].get<std::string>();
+        }
+        auto pem = read_pem(item, where);
+        if (!pem) return pem.error();
+        e.certificate = std::move(*pem);
+        o.ca.external_cas.push_back(std::move(e));
+      }
+    }
   }
   return {};
 }

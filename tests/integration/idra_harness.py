@@ -45,11 +45,12 @@ class Node:
         self.proc = None
         self.stderr_lines = []
         self.port = None
+        self.plain_port = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, timeout=60):
         cfg_path = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + ".config.json")
-        cfg = {"threads": 2, "listen": "127.0.0.1:0"}
+        cfg = {"threads": 2, "listen": "127.0.0.1:0", "plain_http": {"listen": "127.0.0.1:0"}}
         cfg.update(self.config)
         with open(cfg_path, "w") as f:
             json.dump(cfg, f)
@@ -69,6 +70,10 @@ class Node:
             m = re.match(r"idra listening on https://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
+            m = re.match(r"plain HTTP \(CRL, OCSP\) on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.plain_port = int(m.group(1))
+            if line.startswith("admin:") and self.port is not None:
                 self.drains.append(threading.Thread(target=self._drain_stdout, daemon=True))
                 self.drains[-1].start()
                 break
