@@ -9,6 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -165,6 +169,18 @@ int serve(cli::ServeOptions options) {
     (*authority)->set_http_base("http://" + host + ":" + std::to_string((*server)->plain_port()));
   }
   if (auto r = bootstrap_admin_certificate(**authority, data, *passphrase); !r) return fail("bootstrap: " + r.error().message);
+  // The CRL is regenerated on every revocation and, by this thread, whenever
+  // it is older than ca.crl_refresh_seconds, so that relying parties never
+  // fetch one past its nextUpdate even when nothing was revoked.
+  std::jthread crl_refresher([a = authority->get()](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      (void)a->crl(static_cast<std::int64_t>(std::time(nullptr)));
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; });
+    }
+  });
 
   const auto& addr = options.server.address;
   const std::string host = addr.find(':') != std::string::npos ? "[" + addr + "]" : addr;

@@ -60,7 +60,11 @@ struct Config {
   std::chrono::seconds crl_refresh{std::chrono::hours{1}};    // regenerated at least this often
   std::chrono::seconds ocsp_validity{std::chrono::hours{1}};
   std::chrono::seconds max_token_ttl{std::chrono::hours{24 * 30}};
-  auth::HashParams token_hash;  // Argon2id cost for token hashes
+  // Argon2id cost of token hashes. A token's secret is 24 random bytes (192
+  // bits): no guessing attack is helped by memory hardness, so the default
+  // is Argon2id's minimum time and 1 MiB, which keeps a token check near a
+  // millisecond and enrollment fast. Raise it in the config if a policy says so.
+  auth::HashParams token_hash{1, std::size_t{1} << 20};
   std::vector<IdevidAnchor> idevid_anchors;
   std::vector<ExternalCa> external_cas;
 };
@@ -223,6 +227,8 @@ class Authority {
   Result<Enrolled> enroll(const std::string& identifier, const pki::Profile& profile,
                           const pki::CsrInfo& csr, std::string_view via,
                           const std::optional<std::string>& token_id, std::int64_t now_unix);
+  Result<Enrolled> commit(pki::X509Ptr cert, const std::string& identifier, std::string_view profile,
+                          std::string_view via, const std::optional<std::string>& token_id, std::int64_t now_unix);
   Result<std::vector<unsigned char>> build_crl(std::int64_t now_unix);
 
   store::Store& store_;
@@ -241,6 +247,9 @@ class Authority {
   std::vector<unsigned char> staple_;
   std::int64_t staple_made_at_ = 0;
 };
+
+// format_time returns RFC 3339 UTC ("2026-11-25T13:00:00Z"); empty for 0.
+std::string format_time(std::int64_t unix_seconds);
 
 // Values the CA writes into a device's identifier record.
 inline constexpr std::uint32_t kCertIndex = 500;          // type "IDRA_CERT": the PEM certificate

@@ -677,6 +677,12 @@ struct ClientAuthConfig {
   // is_revoked is asked for every client leaf that chains to an anchor,
   // during the handshake; true fails the handshake (alert certificate_revoked).
   std::function<bool(const X509& leaf)> is_revoked;
+  // expired_leaf_grace lets a leaf in whose notAfter passed at most this long
+  // ago (everything else about the chain must verify), so that a device can
+  // still re-enroll with its lapsed certificate; 0 accepts no expired leaf.
+  // The verify result is then X509_V_OK; the application must look at
+  // notAfter itself and grant such a client nothing but re-enrollment.
+  std::chrono::seconds expired_leaf_grace{0};
 };
 
 // enable_client_auth makes |ctx| request (not require) a client certificate

@@ -18,16 +18,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string rfc3339(std::int64_t t) {
-  if (t == 0) return {};
-  const std::time_t tt = static_cast<std::time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 ordered_json entry_json(const ca::CertEntry& e, bool with_pem) {
   ordered_json j = {{"serial", e.serial},
                     {"identifier", e.identifier},
@@ -36,11 +26,11 @@ ordered_json entry_json(const ca::CertEntry& e, bool with_pem) {
                     {"subject", e.subject},
                     {"fingerprint", e.fingerprint},
                     {"via", e.via},
-                    {"issued_at", rfc3339(e.issued_at)},
-                    {"not_before", rfc3339(e.not_before)},
-                    {"not_after", rfc3339(e.not_after)}};
+                    {"issued_at", ca::format_time(e.issued_at)},
+                    {"not_before", ca::format_time(e.not_before)},
+                    {"not_after", ca::format_time(e.not_after)}};
   if (e.revoked) {
-    j["revoked_at"] = rfc3339(e.revoked_at);
+    j["revoked_at"] = ca::format_time(e.revoked_at);
     j["reason"] = std::string(pki::crl_reason_name(e.reason));
   }
   if (with_pem) {
@@ -155,7 +145,7 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
     return json_response(201, {{"token", *token},
                                {"identifier", id ? id->handle : identifier},
                                {"profile", profile},
-                               {"expires", rfc3339(request.now_unix + ttl.count())}});
+                               {"expires", ca::format_time(request.now_unix + ttl.count())}});
   }
 
   if (rest == "certificates") {

@@ -94,6 +94,9 @@ Response Service::dispatch(const Request& request) const {
   };
   if (revocation_path || path.starts_with(kEst)) {
     if (ca_ == nullptr) return plain_error(404, "this node runs no certificate authority");
+    if (config_.read_only && method == "POST" && path.starts_with(kEst)) {
+      return handle_error(7, "", "this node is read-only (backup or maintenance); enrollment is refused");
+    }
     const Principal nobody;
     Response r = path.starts_with(kEst)   ? est(context(nobody), std::string_view(path).substr(kEst.size()))
                  : path.starts_with(kCrl) ? crl(context(nobody), std::string_view(path).substr(kCrl.size()))
@@ -135,26 +138,26 @@ Response Service::dispatch(const Request& request) const {
         return handle_error(402, "", "Authorization says clientCert=\"true\" but no valid client certificate was presented");
       }
     } else {
-    if (!parsed->ok()) return handle_error(4, "", parsed->error().message);
-    auto& creds = parsed->value();
-    auto admin = ids::parse_handle(creds.handle);
-    if (!admin) return handle_error(403, "", "Authentication failed");
-    creds.handle = admin->str();
-    const auto verdict = auth_.verify(creds, request.client_address);
-    if (verdict.outcome == auth::Authenticator::Outcome::rate_limited) {
-      Response r = handle_error(3, "", "too many failed authentication attempts from this address; retry later");
-      r.status = 429;
-      r.headers.emplace_back("retry-after", std::to_string(verdict.retry_after.count()));
-      return r;
-    }
-    if (verdict.outcome != auth::Authenticator::Outcome::ok) return handle_error(403, "", "Authentication failed");
-    principal = Principal{};
-    principal.kind = Principal::Kind::handle;
-    principal.handle = creds.handle;
-    principal.index = creds.index;
-    const std::string id = principal.id();
-    principal.node_admin =
-        std::find(config_.node_admins.begin(), config_.node_admins.end(), id) != config_.node_admins.end();
+      if (!parsed->ok()) return handle_error(4, "", parsed->error().message);
+      auto& creds = parsed->value();
+      auto admin = ids::parse_handle(creds.handle);
+      if (!admin) return handle_error(403, "", "Authentication failed");
+      creds.handle = admin->str();
+      const auto verdict = auth_.verify(creds, request.client_address);
+      if (verdict.outcome == auth::Authenticator::Outcome::rate_limited) {
+        Response r = handle_error(3, "", "too many failed authentication attempts from this address; retry later");
+        r.status = 429;
+        r.headers.emplace_back("retry-after", std::to_string(verdict.retry_after.count()));
+        return r;
+      }
+      if (verdict.outcome != auth::Authenticator::Outcome::ok) return handle_error(403, "", "Authentication failed");
+      principal = Principal{};
+      principal.kind = Principal::Kind::handle;
+      principal.handle = creds.handle;
+      principal.index = creds.index;
+      const std::string id = principal.id();
+      principal.node_admin =
+          std::find(config_.node_admins.begin(), config_.node_admins.end(), id) != config_.node_admins.end();
     }
   }
 

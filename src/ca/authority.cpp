@@ -59,15 +59,6 @@ std::int64_t unix_of(const ASN1_TIME* t) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-std::string rfc3339(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string one_line_subject(const X509& cert) {
   char buf[512];
   X509_NAME_oneline(X509_get_subject_name(&cert), buf, sizeof buf);
@@ -105,6 +96,22 @@ Result<pki::X509Ptr> certificate_of_pem(const std::string& pem, const std::strin
   auto certs = pki::certificates_from_pem(pem);
   if (!certs) return make_error(what + ": " + certs.error().message);
   return std::move((*certs)[0]);
+}
+
+CertEntry entry_of(const X509& cert, std::string_view identifier, std::string_view profile, std::string_view via,
+                   std::int64_t now_unix) {
+  CertEntry entry;
+  entry.serial = pki::serial_hex(cert);
+  entry.identifier = std::string(identifier);
+  entry.profile = std::string(profile);
+  entry.fingerprint = pki::sha256_fingerprint_hex(cert);
+  entry.subject = one_line_subject(cert);
+  entry.via = std::string(via);
+  entry.issued_at = now_unix;
+  entry.not_before = unix_of(X509_get0_notBefore(&cert));
+  entry.not_after = unix_of(X509_get0_notAfter(&cert));
+  entry.der = der_string(cert);
+  return entry;
 }
 
 store::HandleValue text_value(std::uint32_t index, std::string type, std::string data, std::int64_t now) {
@@ -278,50 +285,7 @@ Result<Enrolled> Authority::enroll(const std::string& identifier, const pki::Pro
   if (identifier.size() <= 64) identity.subject.common_name = identifier;
   auto cert = pki::issue_certificate(ca_.issuer, *csr.public_key, profile, identity, urls());
   if (!cert) return fail(400, cert.error().message);
-  CertEntry entry;
-  entry.serial = pki::serial_hex(**cert);
-  entry.identifier = identifier;
-  entry.profile = profile.name;
-  entry.fingerprint = pki::sha256_fingerprint_hex(**cert);
-  entry.subject = one_line_subject(**cert);
-  entry.via = std::string(via);
-  entry.issued_at = now_unix;
-  entry.not_before = unix_of(X509_get0_notBefore(cert->get()));
-  entry.not_after = unix_of(X509_get0_notAfter(cert->get()));
-  entry.der = der_string(**cert);
-  const std::string pem = pki::to_pem(**cert);
-
-  auto committed = store_.transact([&](store::WriteView& v) -> Result<void> {
-    if (token_id) {
-      // Re-read the token inside the transaction: of two enrollments racing
-      // with one token, exactly one commits.
-      auto stored = v.get(store::Table::tokens, *token_id);
-      if (!stored) return fail(401, "unknown enrollment token");
-      auto token = codec::decode_token(*stored);
-      if (token.used_at != 0) return fail(401, "enrollment token already used");
-      token.used_at = now_unix;
-      token.used_by_serial = entry.serial;
-      v.put(store::Table::tokens, *token_id, codec::encode(token));
-    }
-    v.put(store::Table::certs, entry.serial, codec::encode(entry));
-    v.put(store::Table::cert_index, codec::fingerprint_key(entry.fingerprint), entry.serial);
-    if (!identifier.empty()) {
-      v.put(store::Table::cert_index, codec::identifier_key(identifier, entry.serial), "");
-      store::Record record = v.record(identifier).value_or(store::Record{});
-      set_value(record, text_value(kCertIndex, "IDRA_CERT", pem, now_unix));
-      set_value(record, text_value(kCertStatusIndex, "IDRA_CERT_STATUS", "valid", now_unix));
-      set_value(record, text_value(kCertProfileIndex, "IDRA_CERT_PROFILE", profile.name, now_unix));
-      set_value(record, text_value(kEnrolledIndex, "IDRA_ENROLLED", rfc3339(now_unix), now_unix));
-      set_value(record, text_value(kCertSerialIndex, "IDRA_CERT_SERIAL", entry.serial, now_unix));
-      if (auto r = v.put_record(identifier, record); !r) return fail(400, r.error().message);
-    }
-    return {};
-  });
-  if (!committed) {
-    if (committed.error().code == 0) return fail(500, committed.error().message);
-    return committed.error();
-  }
-  return Enrolled{std::move(entry), std::move(cert).value()};
+  return commit(std::move(cert).value(), identifier, profile.name, via, token_id, now_unix);
 }
 
 Result<Enrolled> Authority::enroll_with_token(const TokenAuth& auth, std::span<const unsigned char> csr_der,
@@ -341,7 +305,7 @@ Result<Enrolled> Authority::enroll_with_token(const TokenAuth& auth, std::span<c
     return fail(401, "the enrollment token is for another identifier");
   }
   if (token.used_at != 0) return fail(401, "enrollment token already used");
-  if (now_unix >= token.expires_at) return fail(401, "enrollment token expired at " + rfc3339(token.expires_at));
+  if (now_unix >= token.expires_at) return fail(401, "enrollment token expired at " + format_time(token.expires_at));
   if (!label.empty() && label != token.profile) {
     return fail(403, "the token is for profile \"" + token.profile + "\", not \"" + std::string(label) + "\"");
   }
@@ -407,19 +371,28 @@ Result<Enrolled> Authority::issue(const EVP_PKEY& public_key, const IssueRequest
   identity.names = request.names;
   auto cert = pki::issue_certificate(ca_.issuer, public_key, *p, identity, urls());
   if (!cert) return fail(400, cert.error().message);
-  CertEntry entry;
-  entry.serial = pki::serial_hex(**cert);
-  entry.identifier = identifier;
-  entry.profile = p->name;
-  entry.fingerprint = pki::sha256_fingerprint_hex(**cert);
-  entry.subject = one_line_subject(**cert);
-  entry.via = request.via;
-  entry.issued_at = now_unix;
-  entry.not_before = unix_of(X509_get0_notBefore(cert->get()));
-  entry.not_after = unix_of(X509_get0_notAfter(cert->get()));
-  entry.der = der_string(**cert);
-  const std::string pem = pki::to_pem(**cert);
+  return commit(std::move(cert).value(), identifier, p->name, request.via, std::nullopt, now_unix);
+}
+
+// commit records a freshly issued certificate in one transaction: its entry
+// and indexes, the consumption of |token_id| (re-read inside the
+// transaction, so that of two enrollments racing with one token exactly one
+// commits) and, when there is an identifier, the values of its record.
+Result<Enrolled> Authority::commit(pki::X509Ptr cert, const std::string& identifier, std::string_view profile,
+                                   std::string_view via, const std::optional<std::string>& token_id,
+                                   std::int64_t now_unix) {
+  CertEntry entry = entry_of(*cert, identifier, profile, via, now_unix);
+  const std::string pem = pki::to_pem(*cert);
   auto committed = store_.transact([&](store::WriteView& v) -> Result<void> {
+    if (token_id) {
+      auto stored = v.get(store::Table::tokens, *token_id);
+      if (!stored) return fail(401, "unknown enrollment token");
+      auto token = codec::decode_token(*stored);
+      if (token.used_at != 0) return fail(401, "enrollment token already used");
+      token.used_at = now_unix;
+      token.used_by_serial = entry.serial;
+      v.put(store::Table::tokens, *token_id, codec::encode(token));
+    }
     v.put(store::Table::certs, entry.serial, codec::encode(entry));
     v.put(store::Table::cert_index, codec::fingerprint_key(entry.fingerprint), entry.serial);
     if (!identifier.empty()) {
@@ -427,30 +400,21 @@ Result<Enrolled> Authority::issue(const EVP_PKEY& public_key, const IssueRequest
       store::Record record = v.record(identifier).value_or(store::Record{});
       set_value(record, text_value(kCertIndex, "IDRA_CERT", pem, now_unix));
       set_value(record, text_value(kCertStatusIndex, "IDRA_CERT_STATUS", "valid", now_unix));
-      set_value(record, text_value(kCertProfileIndex, "IDRA_CERT_PROFILE", p->name, now_unix));
-      set_value(record, text_value(kEnrolledIndex, "IDRA_ENROLLED", rfc3339(now_unix), now_unix));
+      set_value(record, text_value(kCertProfileIndex, "IDRA_CERT_PROFILE", std::string(profile), now_unix));
+      set_value(record, text_value(kEnrolledIndex, "IDRA_ENROLLED", format_time(now_unix), now_unix));
       set_value(record, text_value(kCertSerialIndex, "IDRA_CERT_SERIAL", entry.serial, now_unix));
       if (auto r = v.put_record(identifier, record); !r) return fail(400, r.error().message);
     }
     return {};
   });
   if (!committed) return committed.error().code ? committed.error() : fail(500, committed.error().message);
-  return Enrolled{std::move(entry), std::move(cert).value()};
+  return Enrolled{std::move(entry), std::move(cert)};
 }
 
 Result<void> Authority::adopt(const X509& certificate, std::string_view profile_name, std::string_view via,
                               std::int64_t now_unix) {
-  CertEntry entry;
-  entry.serial = pki::serial_hex(certificate);
-  if (find(entry.serial)) return {};
-  entry.profile = std::string(profile_name);
-  entry.fingerprint = pki::sha256_fingerprint_hex(certificate);
-  entry.subject = one_line_subject(certificate);
-  entry.via = std::string(via);
-  entry.issued_at = now_unix;
-  entry.not_before = unix_of(X509_get0_notBefore(&certificate));
-  entry.not_after = unix_of(X509_get0_notAfter(&certificate));
-  entry.der = der_string(certificate);
+  if (find(pki::serial_hex(certificate))) return {};
+  const CertEntry entry = entry_of(certificate, "", profile_name, via, now_unix);
   return store_.transact([&](store::WriteView& v) -> Result<void> {
     v.put(store::Table::certs, entry.serial, codec::encode(entry));
     v.put(store::Table::cert_index, codec::fingerprint_key(entry.fingerprint), entry.serial);
@@ -643,6 +607,9 @@ pki::ClientAuthConfig Authority::client_auth() const {
   for (const auto& [anchor, i] : external_anchors_) c.trust_anchors.push_back(pki::up_ref(*anchor));
   c.untrusted.push_back(pki::up_ref(ca_.issuer.certificate()));
   c.is_revoked = [this](const X509& leaf) { return is_revoked(leaf); };
+  // A lapsed certificate may still re-enroll (classify marks it expired, and
+  // the api grants it nothing else).
+  c.expired_leaf_grace = config_.reenroll_grace;
   return c;
 }
 
@@ -706,6 +673,16 @@ std::vector<unsigned char> Authority::staple(const X509& leaf, std::int64_t now_
   staple_ = ocsp(request, now_unix);
   staple_made_at_ = now_unix;
   return staple_;
+}
+
+std::string format_time(std::int64_t unix_seconds) {
+  if (unix_seconds == 0) return {};
+  const std::time_t tt = static_cast<std::time_t>(unix_seconds);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace idra::ca

@@ -185,7 +185,8 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
     const char* w = "ca";
     if (auto r = check_keys(c, w, {"http_base", "profiles_dir", "reenroll_grace_seconds", "crl_validity_seconds",
                                    "crl_refresh_seconds", "ocsp_validity_seconds", "max_token_ttl_seconds",
-                                   "ocsp_stapling", "idevid_anchors", "external_cas"});
+                                   "ocsp_stapling", "idevid_anchors", "external_cas", "token_hash_opslimit",
+                                   "token_hash_memlimit_bytes"});
         !r) {
       return r;
     }
@@ -213,7 +214,10 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
                    seconds("crl_refresh_seconds", o.ca.crl_refresh, 1, 365ull * 86400),
                    seconds("ocsp_validity_seconds", o.ca.ocsp_validity, 60, 30ull * 86400),
                    seconds("max_token_ttl_seconds", o.ca.max_token_ttl, 60, 365ull * 86400),
-                   read_bool(c, w, "ocsp_stapling", o.ocsp_stapling)}) {
+                   read_bool(c, w, "ocsp_stapling", o.ocsp_stapling),
+                   read_uint(c, w, "token_hash_opslimit", o.ca.token_hash.opslimit, 1, 32),
+                   read_uint(c, w, "token_hash_memlimit_bytes", o.ca.token_hash.memlimit_bytes, 8192,
+                             std::uint64_t{1} << 30)}) {
       if (!r) return r;
     }
     auto read_pem = [](const json& item, const std::string& where) -> Result<std::string> {

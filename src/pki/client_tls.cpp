@@ -18,6 +18,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <climits>
+#include <ctime>
 #include <exception>
 
 #include "idra/pki.hpp"
@@ -77,6 +78,29 @@ bool push_ref(STACK_OF(X509) * stack, X509* x) {
   return true;
 }
 
+// The grace for expired leaves of the verification running on this thread
+// (X509_verify_cert calls accept_lapsed_leaf synchronously, and its callback
+// has no argument of its own).
+thread_local std::int64_t tls_expired_leaf_grace = 0;
+thread_local bool tls_accepted_lapsed_leaf = false;
+
+// accept_lapsed_leaf lets through exactly one failure: an end-entity
+// certificate that expired less than the grace period ago.
+int accept_lapsed_leaf(int ok, X509_STORE_CTX* store_ctx) {
+  if (ok) return ok;
+  if (X509_STORE_CTX_get_error(store_ctx) != X509_V_ERR_CERT_HAS_EXPIRED ||
+      X509_STORE_CTX_get_error_depth(store_ctx) != 0 || tls_expired_leaf_grace <= 0) {
+    return 0;
+  }
+  const X509* leaf = X509_STORE_CTX_get_current_cert(store_ctx);
+  if (leaf == nullptr) return 0;
+  const std::time_t limit = std::time(nullptr) - static_cast<std::time_t>(tls_expired_leaf_grace);
+  // notAfter >= now - grace: X509_cmp_time returns -1 when notAfter < limit.
+  if (X509_cmp_time(X509_get0_notAfter(leaf), const_cast<std::time_t*>(&limit)) < 0) return 0;
+  tls_accepted_lapsed_leaf = true;
+  return 1;
+}
+
 // verify_client replaces X509_verify_cert for client certificates. libssl
 // has set up |store_ctx| with the verify store (our anchors), the peer's
 // chain as untrusted certificates and the ssl_client purpose.
@@ -104,9 +128,16 @@ int verify_client(X509_STORE_CTX* store_ctx, void* arg) {
   // set0: |store_ctx| borrows the stack; it is put back before |untrusted|
   // is freed. The verified chain holds its own references.
   X509_STORE_CTX_set0_untrusted(store_ctx, untrusted.get());
+  tls_expired_leaf_grace = state->config.expired_leaf_grace.count();
+  tls_accepted_lapsed_leaf = false;
+  if (tls_expired_leaf_grace > 0) X509_STORE_CTX_set_verify_cb(store_ctx, accept_lapsed_leaf);
   int verified = X509_verify_cert(store_ctx);
   X509_STORE_CTX_set0_untrusted(store_ctx, peer_chain);
   if (verified != 1) return verified < 0 ? 0 : verified;
+  if (tls_accepted_lapsed_leaf && X509_STORE_CTX_get_error(store_ctx) == X509_V_ERR_CERT_HAS_EXPIRED) {
+    // The one error let through above: report the chain as verified.
+    X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
+  }
 
   if (state->config.is_revoked) {
     X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);

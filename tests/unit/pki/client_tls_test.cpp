@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "idra/pki.hpp"
 
@@ -465,6 +466,60 @@ TEST_F(PkiClientTls, ClientAuthAndStaplingTogether) {
   ASSERT_TRUE(h.run());
   EXPECT_EQ(seen.bytes, response);
   ASSERT_NE(SSL_get0_verified_chain(h.server.get()), nullptr);
+}
+
+}  // namespace
+}  // namespace idra::pki
+
+namespace idra::pki {
+namespace {
+
+// A certificate that lapsed a moment ago: refused without a grace period,
+// let in (and reported as verified) with one; a chain problem besides the
+// expiry is never forgiven.
+TEST(PkiClientTlsGrace, LapsedLeafOnlyWithinTheGracePeriod) {
+  CertificateAuthority root = make_root("Grace Root");
+  CertificateAuthority inter = make_intermediate(root, "Grace Issuing CA");
+  Leaf server = make_leaf(inter, LeafKind::kServer, "localhost");
+  LeafRequest r;
+  r.kind = LeafKind::kClient;
+  r.names.uris = {"urn:idra:test:lapsed"};
+  r.validity = std::chrono::seconds(1);
+  Leaf lapsed{nullptr, make_key()};
+  auto cert = inter.issue_leaf(*lapsed.key, r);
+  ASSERT_TRUE(cert) << cert.error().message;
+  lapsed.cert = std::move(*cert);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+
+  auto attempt = [&](std::chrono::seconds grace, const CertificateAuthority& anchor) {
+    std::vector<X509Ptr> chain;
+    chain.push_back(up_ref(*server.cert));
+    chain.push_back(up_ref(inter.certificate()));
+    auto ctx = make_server_tls_context(chain, *server.key);
+    EXPECT_TRUE(ctx);
+    ClientAuthConfig c;
+    c.trust_anchors.push_back(up_ref(anchor.certificate()));
+    c.untrusted.push_back(up_ref(inter.certificate()));
+    c.expired_leaf_grace = grace;
+    EXPECT_TRUE(enable_client_auth(**ctx, std::move(c)));
+    SslCtxPtr client(SSL_CTX_new(TLS_client_method()));
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(client.get()), const_cast<X509*>(&root.certificate()));
+    SSL_CTX_set_verify(client.get(), SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_use_certificate(client.get(), lapsed.cert.get());
+    SSL_CTX_use_PrivateKey(client.get(), lapsed.key.get());
+    Handshake h(ctx->get(), client.get());
+    const bool ok = h.run();
+    return std::pair{ok, SSL_get_verify_result(h.server.get())};
+  };
+  auto [refused, refused_result] = attempt(std::chrono::seconds(0), root);
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(refused_result, X509_V_ERR_CERT_HAS_EXPIRED);
+  auto [admitted, admitted_result] = attempt(std::chrono::hours(1), root);
+  EXPECT_TRUE(admitted);
+  EXPECT_EQ(admitted_result, X509_V_OK);
+  CertificateAuthority stranger = make_root("Stranger Root");
+  auto [foreign, foreign_result] = attempt(std::chrono::hours(1), stranger);
+  EXPECT_FALSE(foreign);
 }
 
 }  // namespace
