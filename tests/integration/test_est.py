@@ -109,6 +109,8 @@ class Est(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         cert, n = self.certs_of(r, name)
         self.assertEqual(n, 1)
+        p = self.verify(cert)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         return cert, key
 
     def cert_count(self):
@@ -356,6 +358,76 @@ class Est(unittest.TestCase):
                            input="", capture_output=True, text=True, timeout=30)
         self.assertIn("OCSP Response Status: successful", p.stdout)
         self.assertIn("Cert Status: good", p.stdout)
+
+
+    def test_admin_cli_issue_list_show(self):
+        key, csr_der = self.key_and_csr("srv", "/CN=ignored")
+        csr = self.path("srv.csr.der")
+        out = self.path("srv.pem")
+        common = ["--data", self.node.data_dir, "--server", self.node.base]
+        p = run([IDRA_BIN, "ca", "issue", "--csr", csr, "--profile", "server", "--dns", "svc.example",
+                 "--ip", "192.0.2.7", "--cn", "svc.example", "--out", out, *common])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        serial = p.stdout.strip()
+        self.assertEqual(self.verify(out).returncode, 0)
+        text = check(["openssl", "x509", "-in", out, "-noout", "-text"])
+        self.assertIn("DNS:svc.example", text)
+        self.assertIn("IP Address:192.0.2.7", text)
+        self.assertIn("TLS Web Server Authentication", text)
+        self.assertNotIn("ignored", text, "nothing of the CSR's subject is copied")
+        p = run([IDRA_BIN, "ca", "show", serial, *common])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        shown = json.loads(p.stdout)
+        self.assertEqual(shown["serial"], serial)
+        self.assertEqual(shown["profile"], "server")
+        self.assertEqual(shown["status"], "valid")
+        self.assertIn("BEGIN CERTIFICATE", shown["certificate"])
+        p = run([IDRA_BIN, "ca", "list", *common])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(serial, [c["serial"] for c in json.loads(p.stdout)["certificates"]])
+        # A profile's SAN rules hold for administrators too: a device needs an identifier.
+        p = run([IDRA_BIN, "ca", "issue", "--csr", csr, "--profile", "device", *common])
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("HTTP 400", p.stderr)
+        p = run([IDRA_BIN, "ca", "show", "00", *common])
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("HTTP 404", p.stderr)
+
+
+class CaInitAndOfflineRoot(unittest.TestCase):
+    """`idra ca init` with another key type, then the root key taken offline."""
+
+    def test_init_ed25519_then_offline_root(self):
+        data = tempfile.mkdtemp(prefix="idra-est-init-")
+        node = Node(data_dir=data)
+        try:
+            p = run([IDRA_BIN, "ca", "init", "--algorithm", "ed25519", "--data", data])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(os.stat(os.path.join(data, "tls", "root.key")).st_mode & 0o777, 0o600)
+            p = run([IDRA_BIN, "ca", "init", "--data", data])
+            self.assertNotEqual(p.returncode, 0, "init never overwrites a CA")
+            self.assertIn("ED25519", check(["openssl", "x509", "-in", os.path.join(data, "tls", "ca.pem"),
+                                            "-noout", "-text"]).upper())
+            exported = os.path.join(tempfile.gettempdir(), os.path.basename(data) + "-root.key")
+            p = run([IDRA_BIN, "ca", "export-root", "--out", exported, "--remove", "--data", data])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(data, "tls", "root.key")))
+            self.assertEqual(os.stat(exported).st_mode & 0o777, 0o600)
+            os.remove(exported)
+            node.start()  # serves with the root offline
+            self.assertIn(node.curl("PUT", "/api/prefixes/88.100.1", auth=node.admin_auth()).status, (200, 201))
+            tok = check([IDRA_BIN, "ca", "token", "create", DEVICE, "--data", data, "--server", node.base]).strip()
+            key, csr = os.path.join(data, "d.key"), os.path.join(data, "d.der")
+            check(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
+                   "-keyout", key, "-subj", "/CN=x", "-outform", "DER", "-out", csr])
+            p = subprocess.run([CURL, "-sS", "--cacert", node.cacert, "-u", DEVICE + ":" + tok, "-H",
+                                "Content-Type: application/pkcs10", "--data-binary", "@-", "-D", "-", "-o", "-",
+                                node.base + "/.well-known/est/simpleenroll"],
+                               input=base64.encodebytes(open(csr, "rb").read()), capture_output=True, timeout=60)
+            r = parse_http(p.stdout)
+            self.assertEqual(r.status, 200, r)
+        finally:
+            node.cleanup()
 
 
 class ProfileRules(unittest.TestCase):
