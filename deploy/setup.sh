@@ -9,6 +9,10 @@ packages=(
   libssl-dev libboost1.81-dev liblmdb-dev libsodium-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # run and test
   openssl curl python3 ca-certificates
+  # third-party PKI clients of the integration tests: GnuTLS's certtool
+  # (test_est.py), BouncyCastle's EST client built with javac
+  # (test_est_bouncycastle.py)
+  gnutls-bin libbcpkix-java libbcprov-java libbcutil-java openjdk-17-jdk-headless
 )
 if [[ "${IDRA_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<<"$IDRA_SETUP_EXTRA"

@@ -40,6 +40,19 @@ Response est_error(const Error& e) {
 
 Response unauthorized(std::string_view message) { return est_error(Error{std::string(message), 401}); }
 
+// challenge is the first answer to an enroll that carries no credentials at
+// all (RFC 7030 section 3.2.3): 401 with WWW-Authenticate and an EMPTY body.
+// EST clients treat it as a protocol step, not an error, and some (the
+// BouncyCastle client's HttpAuth) fail on a challenge whose body they did
+// not read; the reason goes into a header instead.
+Response challenge(std::string_view message) {
+  Response r;
+  r.status = 401;
+  r.headers.emplace_back("www-authenticate", "Basic realm=\"idra EST\"");
+  r.headers.emplace_back("x-idra-message", std::string(message));
+  return r;
+}
+
 // basic_credentials decodes "Basic base64(user:password)" without reading
 // the user part as index:handle. nullopt if the header is not Basic or does
 // not decode.
@@ -149,8 +162,14 @@ Response est(const Context& ctx, std::string_view rest) {
     basic = basic_credentials(*authz);
     if (!basic) return unauthorized("EST takes HTTP Basic credentials: the identifier and its enrollment token");
   }
+  if (!basic && request.peer && (!cert || cert->kind != ca::ClientCert::Kind::idevid)) {
+    // A certificate was presented, so this is no mere challenge: say why it
+    // does not do.
+    return unauthorized(cert ? "the client certificate is not a manufacturer IDevID; enroll with a token, or use simplereenroll"
+                             : "the client certificate is not an IDevID this node can map to an identifier (no serialNumber or hdl: URI)");
+  }
   if (!basic && (!cert || cert->kind != ca::ClientCert::Kind::idevid)) {
-    return unauthorized("enrollment needs a one-time token (HTTP Basic: identifier and token) or a manufacturer IDevID certificate");
+    return challenge("enrollment needs a one-time token (HTTP Basic: identifier and token) or a manufacturer IDevID certificate");
   }
   auto csr = read_csr(request);
   if (!csr) return est_error(csr.error());

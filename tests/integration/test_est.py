@@ -177,6 +177,14 @@ class Est(unittest.TestCase):
         r = self.est("simpleenroll", csr)
         self.assertEqual(r.status, 401, r)
         self.assertIn("Basic", r.headers.get("www-authenticate", ""))
+        # The challenge has an empty body (EST clients retry with credentials
+        # without reading it); the reason is in a header.
+        self.assertEqual(r.body, "")
+        self.assertEqual(r.headers.get("content-length"), "0")
+        self.assertIn("token", r.headers.get("x-idra-message", ""))
+        # A wrong credential is an error with a JSON message.
+        r = self.est("simpleenroll", csr, user=("88.100.1/NOBODY", "0" * 32 + ".x"))
+        self.assertEqual(r.status, 401, r)
         self.assertIn("message", r.json())
 
     def test_negative_cases_write_nothing(self):
