@@ -57,7 +57,7 @@ class IdCheckTest(unittest.TestCase):
 class HelpTest(unittest.TestCase):
     def test_help_everywhere(self):
         for args in [["--help"], ["serve", "--help"], ["resolve", "--help"], ["id", "check", "--help"],
-                     ["import", "--help"]]:
+                     ["import", "--help"], ["ca", "--help"]]:
             p = idra(*args)
             self.assertEqual(p.returncode, 0, args)
             self.assertIn("Usage", p.stdout if args != ["--help"] else "Usage" + p.stdout)
@@ -66,13 +66,20 @@ class HelpTest(unittest.TestCase):
         self.assertEqual(idra("bogus").returncode, 2)
         self.assertEqual(idra().returncode, 2)
         self.assertEqual(idra("serve", "--listen", "nonsense").returncode, 2)
+        self.assertEqual(idra("ca", "bogus").returncode, 2)
+        self.assertEqual(idra("ca", "token", "create").returncode, 2)
 
     def test_config_errors_name_the_key(self):
         import tempfile
         for cfg, key in [({"store": {"prefault_max_bytes": -1}}, "store.prefault_max_bytes"),
                          ({"limits": {"max_body_bytes": "big"}}, "limits.max_body_bytes"),
                          ({"limits": {"typo_knob": 1}}, "limits.typo_knob"),
-                         ({"io_model": "threads"}, "io_model")]:
+                         ({"io_model": "threads"}, "io_model"),
+                         ({"ca": {"typo": 1}}, "ca.typo"),
+                         ({"ca": {"http_base": "ftp://x"}}, "ca.http_base"),
+                         ({"ca": {"reenroll_grace_seconds": -5}}, "ca.reenroll_grace_seconds"),
+                         ({"ca": {"idevid_anchors": [{"name": "x"}]}}, "ca.idevid_anchors[0].certificate_file"),
+                         ({"plain_http": {"listen": "nowhere"}}, "plain_http.listen")]:
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
                 json.dump(cfg, f)
             p = idra("serve", "--config", f.name, "--data", tempfile.mkdtemp())
