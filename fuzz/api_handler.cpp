@@ -1,5 +1,6 @@
 // api_handler: the whole request handler (authentication, routing, the Handle
-// API) as a pure function, over a real store in a temporary directory.
+// API, EST, the CA administration API, CRL and OCSP) as a pure function,
+// over a real store and a real CA in a temporary directory.
 //
 // Input: "METHOD TARGET\n" then "name: value\n" header lines, an empty line,
 // and the body. Invariants checked on every input: no crash, no exception,
@@ -14,6 +15,8 @@
 
 #include "idra/api.hpp"
 #include "idra/auth.hpp"
+#include "idra/ca.hpp"
+#include "idra/pki.hpp"
 #include "idra/store.hpp"
 
 namespace {
@@ -22,6 +25,7 @@ struct Node {
   std::filesystem::path dir;
   std::unique_ptr<idra::store::Store> store;
   std::unique_ptr<idra::auth::Authenticator> auth;
+  std::unique_ptr<idra::ca::Authority> authority;
   std::unique_ptr<idra::api::Service> service;
 
   Node() {
@@ -39,10 +43,17 @@ struct Node {
     auth = std::make_unique<idra::auth::Authenticator>(*store);
     idra::api::Config config;
     config.node_admins = {"300:0.NA/IDRA"};
-    service = std::make_unique<idra::api::Service>(config, *store, *auth);
+    // The CA, so that EST and /api/ca inputs reach their handlers.
+    const auto passphrase = idra::pki::Secret::copy_of("fuzz");
+    (void)idra::pki::init_ca(dir, passphrase, {}, idra::pki::KeyEncryptionParams::minimum());
+    idra::ca::Config ca_config;
+    ca_config.token_hash = {1, 8192};
+    authority = std::move(idra::ca::Authority::open(*store, dir, passphrase, dir / "profiles", ca_config, {}).value());
+    service = std::make_unique<idra::api::Service>(config, *store, *auth, authority.get());
   }
   ~Node() {
     service.reset();
+    authority.reset();
     auth.reset();
     store.reset();
     std::error_code ec;

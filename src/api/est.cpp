@@ -140,8 +140,7 @@ Response est(const Context& ctx, std::string_view rest) {
   }
   if (request.method != "POST") return plain_error(405, std::string(operation) + " takes POST");
 
-  std::optional<ca::ClientCert> cert;
-  if (request.peer) cert = authority.classify(request.peer->chain_der, request.peer->fingerprint, request.now_unix);
+  const ca::ClientCert* cert = ctx.client_cert;
 
   if (reenroll) {
     if (!cert || cert->kind != ca::ClientCert::Kind::issued) {

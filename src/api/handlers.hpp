@@ -3,6 +3,7 @@
 #pragma once
 
 #include "access.hpp"
+#include "idra/ca.hpp"
 #include "idra/api.hpp"
 #include "request_util.hpp"
 
@@ -18,6 +19,9 @@ struct Context {
   store::Store& store;
   const AccessControl& access;
   ca::Authority* ca = nullptr;  // null: this node runs no CA
+  // client_cert says who the verified client certificate belongs to (classified
+  // once per request); null without a certificate or when it is nobody's.
+  const ca::ClientCert* client_cert = nullptr;
 };
 
 Response get_handle(const Context& ctx, std::string_view handle_text);

@@ -90,7 +90,7 @@ Response Service::dispatch(const Request& request) const {
   }
   AccessControl access(store_, config_);
   auto context = [&](const Principal& p) {
-    return Context{request, *target, p, config_, store_, access, ca_};
+    return Context{request, *target, p, config_, store_, access, ca_, client_cert ? &*client_cert : nullptr};
   };
   if (revocation_path || path.starts_with(kEst)) {
     if (ca_ == nullptr) return plain_error(404, "this node runs no certificate authority");
