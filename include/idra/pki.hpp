@@ -385,17 +385,25 @@ struct TlsMaterial {
 inline constexpr std::chrono::seconds kDevRenewBefore{std::chrono::hours{24 * 30}};
 
 // ensure_dev_pki makes |data_dir|/tls hold a development PKI and returns the
-// server's TLS material. When none of its six files exist it creates a root
-// CA (10 years), an issuing intermediate (5 years) and a server certificate
-// (1 year) for |dns_names| and |ip_addresses|, all P-256, keys encrypted with
-// |passphrase|. Later calls load the files; they re-issue the server
-// certificate (new key, signed by the intermediate) when it is missing, does
-// not match its key or chain, expires within kDevRenewBefore or names other
-// than those requested; and re-issue the intermediate (signed by the root)
-// when it expires within kDevRenewBefore. Error when the passphrase is
-// wrong, a file is damaged or has group/other permissions, or the CA files
-// are only partly present (the message says what is missing; delete the
-// directory to start over).
+// server's TLS material. When none of its six files exist it creates the CA
+// part with init_ca (the code `idra ca init` uses): a root CA (10 years) and
+// an issuing intermediate (5 years), then a server certificate (1 year) for
+// |dns_names| and |ip_addresses|, all P-256, keys encrypted with
+// |passphrase|; if the server certificate cannot be issued (a bad name), the
+// CA files this call made are removed again. Later calls load the files and
+// need ca.pem, intermediate.pem and intermediate.key; root.key alone may be
+// missing (an offline root, see export_root_key). They re-issue the
+// intermediate (signed by the root, fresh key of the same algorithm) when it
+// expires within kDevRenewBefore or does not chain to the root, which needs
+// root.key; and re-issue the server certificate (new key, signed by the
+// intermediate) when the intermediate was renewed, or when it is missing,
+// does not match its key or chain, expires within kDevRenewBefore or names
+// other than those requested. Error when the passphrase is wrong, a file is
+// damaged or has group/other permissions, one of the three required CA
+// files is missing (the message names them; delete the directory to start
+// over), or the intermediate must be renewed but root.key is absent (the
+// message says to copy the exported root key back) or the root expires
+// within kDevRenewBefore.
 Result<TlsMaterial> ensure_dev_pki(const std::filesystem::path& data_dir, const Secret& passphrase,
                                    const std::vector<std::string>& dns_names,
                                    const std::vector<std::string>& ip_addresses,

@@ -33,23 +33,6 @@ constexpr ReasonName kReasons[] = {
 // RFC 5280 4.1.2.2: serial numbers are at most 20 octets.
 constexpr std::size_t kMaxSerialBytes = 20;
 
-// crl_digest returns the digest CertificateAuthority uses with |key|
-// (nullptr for Ed25519, which hashes internally).
-Result<const EVP_MD*> crl_digest(const EVP_PKEY& key) {
-  auto alg = key_algorithm(key);
-  if (!alg) return make_error("cannot sign with this key: " + alg.error().message);
-  switch (*alg) {
-    case KeyAlgorithm::kEcP384:
-      return EVP_sha384();
-    case KeyAlgorithm::kEd25519:
-      return static_cast<const EVP_MD*>(nullptr);
-    case KeyAlgorithm::kEcP256:
-    case KeyAlgorithm::kRsa:
-      return EVP_sha256();
-  }
-  return make_error("unknown key algorithm");
-}
-
 // magnitude drops the leading zero bytes of a big-endian serial, so that
 // "00 0A" and "0A" sort and compare as the same number.
 std::span<const unsigned char> magnitude(std::span<const unsigned char> serial) {
@@ -155,7 +138,7 @@ Result<std::vector<unsigned char>> make_crl(const CertificateAuthority& issuer,
   if (ski == nullptr) {
     return make_error("the issuing CA certificate has no subjectKeyIdentifier for the CRL's AKI");
   }
-  auto md = crl_digest(issuer.key());
+  auto md = internal::signing_digest(issuer.key());
   if (!md) return md.error();
 
   X509CrlPtr crl(X509_CRL_new());

@@ -76,9 +76,9 @@ Result<void> ensure_private_directory(const std::filesystem::path& dir);
 Error errno_error(std::string_view what, const std::filesystem::path& path, int err);
 
 // ---------------------------------------------------------------------------
-// Certificate building blocks for issue_certificate (issue.cpp). They repeat
-// what ca.cpp keeps private for CertificateAuthority, so that ca.cpp can move
-// to them later without a change in behaviour.
+// Certificate building blocks shared by CertificateAuthority (ca.cpp) and
+// issue_certificate (issue.cpp); defined in issue.cpp, except signing_digest
+// (ca.cpp).
 
 // build_subject_name returns |subject| as an X509_NAME (O, OU, CN; empty
 // fields left out); Error for a control character or a field that is not
@@ -95,16 +95,22 @@ Result<void> check_uri(const std::string& uri);
 
 // start_certificate returns an unsigned v3 certificate with a random 16-byte
 // serial, |subject|, |public_key| and validity now - kBackdate to now +
-// |validity| clipped to |issuer|'s notAfter; Error if |issuer| has expired.
+// |validity| (1 second to 50 years) clipped to |issuer|'s notAfter; Error if
+// |issuer| has expired. |issuer| is nullptr for a self-signed certificate
+// (issuer name = |subject|, no clipping).
 Result<X509Ptr> start_certificate(const X509_NAME& subject, const EVP_PKEY& public_key,
-                                  std::chrono::seconds validity, const X509& issuer);
+                                  std::chrono::seconds validity, const X509* issuer);
 
 // add_fixed_extension adds an extension from an OpenSSL v3 configuration
 // string. |value| must never contain caller input.
 Result<void> add_fixed_extension(X509* cert, X509* issuer, int nid, const char* value);
 
-// sign_certificate signs |cert| with |key| (SHA-256, SHA-384 for P-384, pure
-// EdDSA for Ed25519).
+// signing_digest returns the digest for signatures (certificates, CRLs, OCSP
+// responses) by the CA key |key|: SHA-256 for P-256 and RSA, SHA-384 for
+// P-384, nullptr for Ed25519 (pure EdDSA hashes internally).
+Result<const EVP_MD*> signing_digest(const EVP_PKEY& key);
+
+// sign_certificate signs |cert| with |key| using signing_digest(|key|).
 Result<void> sign_certificate(X509* cert, const EVP_PKEY& key);
 
 // subject_name_of reads CN, O and OU (the first of each) from |name| as UTF-8.

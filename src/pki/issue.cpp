@@ -1,5 +1,5 @@
 // issue.cpp: profile-driven end-entity issuance (issue_certificate) and the
-// certificate building blocks it shares through internal.hpp.
+// certificate building blocks it shares with ca.cpp through internal.hpp.
 //
 // Like ca.cpp, fixed extension values go through OpenSSL configuration
 // strings written here, and everything that comes from a caller (names,
@@ -181,6 +181,7 @@ Result<X509NamePtr> build_subject_name(const SubjectName& subject) {
     const std::string* value;
     const char* label;
   };
+  // Order from general to specific, as RFC 4514 strings read backwards.
   const Field fields[] = {
       {NID_organizationName, &subject.organization, "organization"},
       {NID_organizationalUnitName, &subject.organizational_unit, "organizational unit"},
@@ -252,22 +253,23 @@ Result<GeneralNamesPtr> build_general_names(const SubjectAltNames& names) {
 }
 
 Result<X509Ptr> start_certificate(const X509_NAME& subject, const EVP_PKEY& public_key,
-                                  seconds validity, const X509& issuer) {
+                                  seconds validity, const X509* issuer) {
   if (validity <= seconds{0} || validity > kMaxValidity) {
     return make_error("certificate validity must be between 1 second and 50 years");
   }
-  if (seconds_until_expiry(issuer) <= seconds{0}) {
+  if (issuer != nullptr && seconds_until_expiry(*issuer) <= seconds{0}) {
     return make_error("the issuing CA certificate has expired");
   }
   X509Ptr x(X509_new());
   if (!x) return openssl_error("X509_new");
   auto serial = random_serial();
   if (!serial) return serial.error();
+  const X509_NAME* issuer_name = issuer ? X509_get_subject_name(issuer) : &subject;
   const long validity_s = static_cast<long>(validity.count());
   if (X509_set_version(x.get(), X509_VERSION_3) != 1 ||
       X509_set_serialNumber(x.get(), serial->get()) != 1 ||
       X509_set_subject_name(x.get(), &subject) != 1 ||
-      X509_set_issuer_name(x.get(), X509_get_subject_name(&issuer)) != 1 ||
+      X509_set_issuer_name(x.get(), issuer_name) != 1 ||
       X509_gmtime_adj(X509_getm_notBefore(x.get()), -static_cast<long>(kBackdate.count())) ==
           nullptr ||
       X509_time_adj_ex(X509_getm_notAfter(x.get()), static_cast<int>(validity_s / 86400),
@@ -277,8 +279,9 @@ Result<X509Ptr> start_certificate(const X509_NAME& subject, const EVP_PKEY& publ
   }
   // A certificate outliving its issuer would fail validation after the
   // issuer expires anyway; say so in the certificate instead.
-  if (ASN1_TIME_compare(X509_get0_notAfter(x.get()), X509_get0_notAfter(&issuer)) > 0 &&
-      X509_set1_notAfter(x.get(), X509_get0_notAfter(&issuer)) != 1) {
+  if (issuer != nullptr &&
+      ASN1_TIME_compare(X509_get0_notAfter(x.get()), X509_get0_notAfter(issuer)) > 0 &&
+      X509_set1_notAfter(x.get(), X509_get0_notAfter(issuer)) != 1) {
     return openssl_error("cannot set notAfter");
   }
   return x;
@@ -295,22 +298,9 @@ Result<void> add_fixed_extension(X509* cert, X509* issuer, int nid, const char* 
 }
 
 Result<void> sign_certificate(X509* cert, const EVP_PKEY& key) {
-  auto alg = key_algorithm(key);
-  if (!alg) return make_error("cannot sign with this key: " + alg.error().message);
-  const EVP_MD* md = nullptr;
-  switch (*alg) {
-    case KeyAlgorithm::kEcP384:
-      md = EVP_sha384();
-      break;
-    case KeyAlgorithm::kEd25519:
-      md = nullptr;
-      break;
-    case KeyAlgorithm::kEcP256:
-    case KeyAlgorithm::kRsa:
-      md = EVP_sha256();
-      break;
-  }
-  if (X509_sign(cert, const_cast<EVP_PKEY*>(&key), md) <= 0) {
+  auto md = signing_digest(key);
+  if (!md) return md.error();
+  if (X509_sign(cert, const_cast<EVP_PKEY*>(&key), *md) <= 0) {
     return openssl_error("cannot sign the certificate");
   }
   return {};
@@ -436,7 +426,7 @@ Result<X509Ptr> issue_certificate(const CertificateAuthority& issuer, const EVP_
                         "extended key usage");
   if (!eku) return eku.error();
 
-  auto x = internal::start_certificate(**name, public_key, profile.validity, issuer.certificate());
+  auto x = internal::start_certificate(**name, public_key, profile.validity, &issuer.certificate());
   if (!x) return x.error();
   X509* cert = x->get();
   X509* ca = const_cast<X509*>(&issuer.certificate());  // read only, for the AKI

@@ -33,20 +33,6 @@ std::vector<unsigned char> status_only(int status) {
   return {0x30, 0x03, 0x0a, 0x01, static_cast<unsigned char>(status)};
 }
 
-// signing_digest: as for certificates (see CertificateAuthority).
-const EVP_MD* signing_digest(KeyAlgorithm algorithm) {
-  switch (algorithm) {
-    case KeyAlgorithm::kEcP384:
-      return EVP_sha384();
-    case KeyAlgorithm::kEd25519:
-      return nullptr;
-    case KeyAlgorithm::kEcP256:
-    case KeyAlgorithm::kRsa:
-      break;
-  }
-  return EVP_sha256();
-}
-
 // IssuerHashes are the issuerNameHash and issuerKeyHash of our issuer under
 // one hash algorithm.
 struct IssuerHashes {
@@ -165,8 +151,8 @@ std::vector<unsigned char> ocsp_respond(std::span<const unsigned char> request,
     internal::clear_openssl_errors();
     return status_only(OCSP_RESPONSE_STATUS_INTERNALERROR);
   };
-  auto algorithm = key_algorithm(*responder.signer_key);
-  if (!algorithm) return internal_error();
+  auto digest = internal::signing_digest(*responder.signer_key);
+  if (!digest) return internal_error();
 
   Asn1GeneralizedTimePtr this_update(
       ASN1_GENERALIZEDTIME_set(nullptr, static_cast<time_t>(now_unix)));
@@ -200,8 +186,8 @@ std::vector<unsigned char> ocsp_respond(std::span<const unsigned char> request,
   // RFC 5019: responderID byKey; the signer certificate goes into |certs| so
   // clients that trust only the CA can check the delegation.
   if (OCSP_basic_sign(basic.get(), const_cast<X509*>(responder.signer),
-                      const_cast<EVP_PKEY*>(responder.signer_key), signing_digest(*algorithm),
-                      nullptr, OCSP_RESPID_KEY) != 1) {
+                      const_cast<EVP_PKEY*>(responder.signer_key), *digest, nullptr,
+                      OCSP_RESPID_KEY) != 1) {
     return internal_error();
   }
   OcspResponsePtr response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));

@@ -17,47 +17,17 @@ namespace {
 using test::shared_pki;
 using SessionPtr = std::unique_ptr<SSL_SESSION, decltype(&SSL_SESSION_free)>;
 
-struct Handshake {
-  bool ok = false;
-  pki::SslPtr client;
-  pki::SslPtr server;
-};
-
 // handshake runs both ends until both finish or one fails. |session| resumes
 // a previous client session. Afterwards the client reads once so that TLS 1.3
 // session tickets sent after the handshake are processed.
-Handshake handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx, SSL_SESSION* session = nullptr) {
+pki::test::MemoryTls handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx,
+                               SSL_SESSION* session = nullptr) {
   ERR_clear_error();
-  Handshake h;
-  h.client.reset(SSL_new(client_ctx));
-  h.server.reset(SSL_new(server_ctx));
-  BIO* client_bio = nullptr;
-  BIO* server_bio = nullptr;
-  EXPECT_EQ(BIO_new_bio_pair(&client_bio, 0, &server_bio, 0), 1);
-  SSL_set_bio(h.client.get(), client_bio, client_bio);
-  SSL_set_bio(h.server.get(), server_bio, server_bio);
-  SSL_set_connect_state(h.client.get());
-  SSL_set_accept_state(h.server.get());
-  SSL_set_tlsext_host_name(h.client.get(), "localhost");
+  auto h = pki::test::memory_tls(client_ctx, server_ctx);
   if (session != nullptr) {
     EXPECT_EQ(SSL_set_session(h.client.get(), session), 1);
   }
-  bool client_done = false;
-  bool server_done = false;
-  for (int round = 0; round < 50 && !(client_done && server_done); ++round) {
-    for (auto [ssl, done] :
-         {std::pair{h.client.get(), &client_done}, std::pair{h.server.get(), &server_done}}) {
-      if (*done) continue;
-      const int r = SSL_do_handshake(ssl);
-      if (r == 1) {
-        *done = true;
-        continue;
-      }
-      const int e = SSL_get_error(ssl, r);
-      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return h;
-    }
-  }
-  h.ok = client_done && server_done;
+  pki::test::run_handshake(h);
   if (h.ok) {
     char byte = 0;
     EXPECT_LE(SSL_read(h.client.get(), &byte, 1), 0);  // nothing to read, tickets consumed

@@ -11,28 +11,12 @@
 #include <string>
 
 #include "idra/pki.hpp"
+#include "unit/pki/test_util.hpp"
 
 namespace idra::http::test {
 
-// TempDir is a fresh directory under $TMPDIR, removed with its contents.
-class TempDir {
- public:
-  explicit TempDir(const char* stem = "idra-http-XXXXXX") {
-    std::string tmpl = (std::filesystem::temp_directory_path() / stem).string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// TempDir: give it a stem such as "idra-http-...-XXXXXX".
+using TempDir = pki::test::TempDir;
 
 template <class T>
 T value_or_throw(Result<T> r, const char* what) {

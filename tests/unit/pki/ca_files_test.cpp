@@ -10,15 +10,9 @@
 namespace idra::pki {
 namespace {
 
+using namespace test;  // the helpers of test_util.hpp
 using std::chrono::hours;
-using test::file_mode;
-using test::kOpenssl;
-using test::quote;
-using test::read_text;
-using test::run;
-using test::TempDir;
 
-const KeyEncryptionParams kFast = KeyEncryptionParams::minimum();
 const IssueUrls kUrls{"http://127.0.0.1:8080/crl/intermediate.crl", "http://127.0.0.1:8080/ocsp"};
 
 Secret pass() { return Secret::copy_of("ca passphrase"); }

@@ -10,35 +10,17 @@
 namespace idra::pki {
 namespace {
 
+using namespace test;  // the helpers of test_util.hpp
 using std::chrono::hours;
 using std::chrono::seconds;
-using test::kOpenssl;
-using test::quote;
-using test::run;
-using test::TempDir;
-using test::write_text;
-
-constexpr seconds kYear{hours{24 * 365}};
-
-EvpPkeyPtr make_key(KeyAlgorithm alg, int rsa_bits = kMinRsaBits) {
-  auto key = generate_key(alg, rsa_bits);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
 
 CertificateAuthority make_root(KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto root = CertificateAuthority::create_root(make_key(alg), {"Test Root", "idra tests", "pki"},
-                                                10 * kYear);
-  if (!root) throw std::runtime_error(root.error().message);
-  return std::move(*root);
+  return test::make_root("Test Root", alg, "pki");
 }
 
 CertificateAuthority make_intermediate(const CertificateAuthority& root,
                                        KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto inter =
-      root.issue_intermediate(make_key(alg), {"Test Issuing CA", "idra tests", ""}, 5 * kYear);
-  if (!inter) throw std::runtime_error(inter.error().message);
-  return std::move(*inter);
+  return test::make_intermediate(root, "Test Issuing CA", alg, 5 * kYear);
 }
 
 LeafRequest server_request() {

@@ -11,56 +11,14 @@
 #include <thread>
 
 #include "idra/pki.hpp"
+#include "unit/pki/test_util.hpp"
 
 namespace idra::pki {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-
-constexpr seconds kYear{hours{24 * 365}};
+using namespace test;  // the helpers of test_util.hpp
 
 using SslSessionPtr = std::unique_ptr<SSL_SESSION, detail::Free<&SSL_SESSION_free>>;
-
-EvpPkeyPtr make_key() {
-  auto key = generate_key(KeyAlgorithm::kEcP256);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
-
-CertificateAuthority make_root(const std::string& name) {
-  auto root = CertificateAuthority::create_root(make_key(), {name, "idra tests", ""}, 10 * kYear);
-  if (!root) throw std::runtime_error(root.error().message);
-  return std::move(*root);
-}
-
-CertificateAuthority make_intermediate(const CertificateAuthority& root, const std::string& name) {
-  auto inter = root.issue_intermediate(make_key(), {name, "idra tests", ""}, kYear);
-  if (!inter) throw std::runtime_error(inter.error().message);
-  return std::move(*inter);
-}
-
-struct Leaf {
-  X509Ptr cert;
-  EvpPkeyPtr key;
-};
-
-Leaf make_leaf(const CertificateAuthority& ca, LeafKind kind, const std::string& name) {
-  LeafRequest r;
-  r.kind = kind;
-  r.subject = {name, "", ""};
-  if (kind == LeafKind::kServer) {
-    r.names.dns_names = {"localhost"};
-  } else {
-    r.names.uris = {"urn:idra:test:" + name};
-  }
-  r.validity = kYear;
-  Leaf leaf{nullptr, make_key()};
-  auto cert = ca.issue_leaf(*leaf.key, r);
-  if (!cert) throw std::runtime_error(cert.error().message);
-  leaf.cert = std::move(*cert);
-  return leaf;
-}
 
 struct Pki {
   CertificateAuthority root = make_root("TLS Root");
@@ -82,17 +40,9 @@ struct Handshake {
   int client_result = 0;
 
   Handshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx) {
-    server.reset(SSL_new(server_ctx));
-    client.reset(SSL_new(client_ctx));
-    if (!server || !client) throw std::runtime_error("SSL_new");
-    BIO* a = nullptr;
-    BIO* b = nullptr;
-    if (BIO_new_bio_pair(&a, 0, &b, 0) != 1) throw std::runtime_error("BIO_new_bio_pair");
-    SSL_set_bio(server.get(), a, a);
-    SSL_set_bio(client.get(), b, b);
-    SSL_set_accept_state(server.get());
-    SSL_set_connect_state(client.get());
-    SSL_set_tlsext_host_name(client.get(), "localhost");
+    MemoryTls t = memory_tls(client_ctx, server_ctx);
+    server = std::move(t.server);
+    client = std::move(t.client);
   }
 
   // run returns true if both sides completed the handshake. The client's
@@ -503,7 +453,8 @@ TEST(PkiClientTlsGrace, LapsedLeafOnlyWithinTheGracePeriod) {
     c.expired_leaf_grace = grace;
     EXPECT_TRUE(enable_client_auth(**ctx, std::move(c)));
     SslCtxPtr client(SSL_CTX_new(TLS_client_method()));
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(client.get()), const_cast<X509*>(&root.certificate()));
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(client.get()),
+                        const_cast<X509*>(&root.certificate()));
     SSL_CTX_set_verify(client.get(), SSL_VERIFY_PEER, nullptr);
     SSL_CTX_use_certificate(client.get(), lapsed.cert.get());
     SSL_CTX_use_PrivateKey(client.get(), lapsed.key.get());

@@ -11,47 +11,9 @@
 namespace idra::pki {
 namespace {
 
+using namespace test;  // the helpers of test_util.hpp
 using std::chrono::hours;
 using std::chrono::seconds;
-using test::kOpenssl;
-using test::quote;
-using test::run;
-using test::TempDir;
-using test::write_text;
-
-constexpr seconds kYear{hours{24 * 365}};
-
-EvpPkeyPtr make_key(KeyAlgorithm alg) {
-  auto key = generate_key(alg, kMinRsaBits);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
-
-CertificateAuthority make_root(KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto root =
-      CertificateAuthority::create_root(make_key(alg), {"CRL Root", "idra tests", ""}, 10 * kYear);
-  if (!root) throw std::runtime_error(root.error().message);
-  return std::move(*root);
-}
-
-CertificateAuthority make_intermediate(const CertificateAuthority& root,
-                                       KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto inter = root.issue_intermediate(make_key(alg), {"CRL Issuing CA", "idra tests", ""}, kYear);
-  if (!inter) throw std::runtime_error(inter.error().message);
-  return std::move(*inter);
-}
-
-X509Ptr make_leaf(const CertificateAuthority& ca, const std::string& name) {
-  LeafRequest r;
-  r.kind = LeafKind::kClient;
-  r.subject = {name, "", ""};
-  r.names.uris = {"urn:idra:test:" + name};
-  r.validity = kYear;
-  auto key = make_key(KeyAlgorithm::kEcP256);
-  auto leaf = ca.issue_leaf(*key, r);
-  if (!leaf) throw std::runtime_error(leaf.error().message);
-  return std::move(*leaf);
-}
 
 std::vector<unsigned char> serial_of(const X509& x) {
   BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(&x), nullptr));
@@ -101,8 +63,8 @@ TEST(PkiCrl, BadReasonNamesAndCodes) {
 }
 
 TEST(PkiCrl, FieldsEntriesAndSignature) {
-  CertificateAuthority root = make_root();
-  CertificateAuthority inter = make_intermediate(root);
+  CertificateAuthority root = make_root("CRL Root");
+  CertificateAuthority inter = make_intermediate(root, "CRL Issuing CA");
   const std::int64_t now = 1'700'000'000;
   std::vector<RevokedEntry> revoked = {
       {{0x7f, 0x01, 0x02}, now - 100, 1},  // keyCompromise
@@ -163,7 +125,7 @@ TEST(PkiCrl, FieldsEntriesAndSignature) {
 }
 
 TEST(PkiCrl, EmptyCrlIsValid) {
-  CertificateAuthority root = make_root();
+  CertificateAuthority root = make_root("CRL Root");
   auto der = make_crl(root, {}, 1, std::time(nullptr), hours{1});
   ASSERT_TRUE(der) << der.error().message;
   X509CrlPtr crl = parse(*der);
@@ -183,7 +145,7 @@ struct DigestCase {
 class PkiCrlDigest : public testing::TestWithParam<DigestCase> {};
 
 TEST_P(PkiCrlDigest, SignedAsCertificatesAre) {
-  CertificateAuthority root = make_root(GetParam().alg);
+  CertificateAuthority root = make_root("CRL Root", GetParam().alg);
   std::vector<RevokedEntry> revoked = {{{0x01}, 1'600'000'000, 5}};
   auto der = make_crl(root, revoked, 7, std::time(nullptr), hours{24});
   ASSERT_TRUE(der) << der.error().message;
@@ -202,7 +164,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(PkiCrl, RejectsBadInput) {
-  CertificateAuthority root = make_root();
+  CertificateAuthority root = make_root("CRL Root");
   const std::int64_t now = std::time(nullptr);
   EXPECT_FALSE(make_crl(root, {}, 1, now, seconds{0}));
   EXPECT_FALSE(make_crl(root, {}, 1, now, seconds{-5}));
@@ -223,10 +185,10 @@ TEST(PkiCrl, RejectsBadInput) {
 }
 
 TEST(PkiCrl, OpensslCliParsesAndRevokes) {
-  CertificateAuthority root = make_root();
-  CertificateAuthority inter = make_intermediate(root);
-  X509Ptr bad = make_leaf(inter, "revoked");
-  X509Ptr good = make_leaf(inter, "good");
+  CertificateAuthority root = make_root("CRL Root");
+  CertificateAuthority inter = make_intermediate(root, "CRL Issuing CA");
+  X509Ptr bad = make_leaf(inter, LeafKind::kClient, "revoked").cert;
+  X509Ptr good = make_leaf(inter, LeafKind::kClient, "good").cert;
   const std::int64_t now = std::time(nullptr);
   std::vector<RevokedEntry> revoked = {{serial_of(*bad), now - 60, 1}};
   auto der = make_crl(inter, revoked, 3, now, hours{24});

@@ -10,19 +10,9 @@
 namespace idra::pki {
 namespace {
 
-using test::kOpenssl;
-using test::quote;
-using test::read_text;
-using test::run;
-using test::TempDir;
+using namespace test;  // the helpers of test_util.hpp
 
 using Bytes = std::vector<unsigned char>;
-
-EvpPkeyPtr make_key(KeyAlgorithm alg, int rsa_bits = kMinRsaBits) {
-  auto key = generate_key(alg, rsa_bits);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
 
 struct CsrSpec {
   std::string common_name = "device 1";

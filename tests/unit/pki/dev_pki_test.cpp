@@ -11,14 +11,8 @@
 namespace idra::pki {
 namespace {
 
-using test::file_mode;
-using test::kOpenssl;
-using test::quote;
-using test::read_text;
-using test::run;
-using test::TempDir;
+using namespace test;  // the helpers of test_util.hpp
 
-const KeyEncryptionParams kFast = KeyEncryptionParams::minimum();
 const std::vector<std::string> kDns = {"localhost"};
 const std::vector<std::string> kIps = {"127.0.0.1", "::1"};
 

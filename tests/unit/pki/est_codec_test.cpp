@@ -11,12 +11,8 @@
 namespace idra::pki {
 namespace {
 
+using namespace test;  // the helpers of test_util.hpp
 using std::chrono::hours;
-using test::kOpenssl;
-using test::quote;
-using test::run;
-using test::TempDir;
-using test::write_text;
 
 using Bytes = std::vector<unsigned char>;
 
@@ -86,12 +82,6 @@ TEST(PkiEstCodec, Base64RejectsGarbage) {
   ASSERT_FALSE(big);
   EXPECT_NE(big.error().message.find("299"), std::string::npos) << big.error().message;
   EXPECT_FALSE(decode_base64_body(std::string(1 << 20, 'A'), 1000));
-}
-
-EvpPkeyPtr make_key() {
-  auto key = generate_key(KeyAlgorithm::kEcP256);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
 }
 
 TEST(PkiEstCodec, CertsOnlyRoundTripsAndOpensslReadsIt) {

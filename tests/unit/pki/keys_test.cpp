@@ -11,23 +11,11 @@
 namespace idra::pki {
 namespace {
 
-using test::file_mode;
-using test::read_text;
-using test::ScopedEnv;
-using test::TempDir;
-using test::write_text;
+using namespace test;  // the helpers of test_util.hpp
 
 constexpr std::string_view kBegin = "-----BEGIN IDRA ENCRYPTED PRIVATE KEY-----\n";
 
-const KeyEncryptionParams kFast = KeyEncryptionParams::minimum();
-
 Secret pass(std::string_view s) { return Secret::copy_of(s); }
-
-EvpPkeyPtr make_key(KeyAlgorithm alg = KeyAlgorithm::kEcP256, int rsa_bits = kMinRsaBits) {
-  auto key = generate_key(alg, rsa_bits);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
 
 // payload_of decodes the base64 body of an encrypted key file.
 std::string payload_of(const std::string& pem) {

@@ -15,51 +15,13 @@
 namespace idra::pki {
 namespace {
 
+using namespace test;  // the helpers of test_util.hpp
 using std::chrono::hours;
-using std::chrono::seconds;
-using test::kOpenssl;
-using test::quote;
-using test::read_text;
-using test::run;
-using test::TempDir;
-using test::write_text;
 
 using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, detail::Free<&OCSP_REQUEST_free>>;
 using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, detail::Free<&OCSP_RESPONSE_free>>;
 using OcspBasicRespPtr = std::unique_ptr<OCSP_BASICRESP, detail::Free<&OCSP_BASICRESP_free>>;
 using OcspCertIdPtr = std::unique_ptr<OCSP_CERTID, detail::Free<&OCSP_CERTID_free>>;
-
-constexpr seconds kYear{hours{24 * 365}};
-
-EvpPkeyPtr make_key(KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto key = generate_key(alg);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
-
-CertificateAuthority make_root(const std::string& name) {
-  auto root = CertificateAuthority::create_root(make_key(), {name, "idra tests", ""}, 10 * kYear);
-  if (!root) throw std::runtime_error(root.error().message);
-  return std::move(*root);
-}
-
-CertificateAuthority make_intermediate(const CertificateAuthority& root, const std::string& name) {
-  auto inter = root.issue_intermediate(make_key(), {name, "idra tests", ""}, kYear);
-  if (!inter) throw std::runtime_error(inter.error().message);
-  return std::move(*inter);
-}
-
-X509Ptr make_leaf(const CertificateAuthority& ca, const std::string& name) {
-  LeafRequest r;
-  r.kind = LeafKind::kClient;
-  r.subject = {name, "", ""};
-  r.names.uris = {"urn:idra:test:" + name};
-  r.validity = kYear;
-  auto key = make_key();
-  auto leaf = ca.issue_leaf(*key, r);
-  if (!leaf) throw std::runtime_error(leaf.error().message);
-  return std::move(*leaf);
-}
 
 void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -137,11 +99,11 @@ class PkiOcsp : public testing::Test {
     CertificateAuthority inter = make_intermediate(root, "OCSP Issuing CA");
     EvpPkeyPtr signer_key = make_key();
     X509Ptr signer = make_ocsp_signer(inter, *signer_key);
-    X509Ptr good = make_leaf(inter, "good");
-    X509Ptr revoked = make_leaf(inter, "revoked");
-    X509Ptr unlisted = make_leaf(inter, "unlisted");
+    X509Ptr good = make_leaf(inter, LeafKind::kClient, "good").cert;
+    X509Ptr revoked = make_leaf(inter, LeafKind::kClient, "revoked").cert;
+    X509Ptr unlisted = make_leaf(inter, LeafKind::kClient, "unlisted").cert;
     CertificateAuthority other_root = make_root("Other Root");
-    X509Ptr foreign = make_leaf(other_root, "foreign");
+    X509Ptr foreign = make_leaf(other_root, LeafKind::kClient, "foreign").cert;
   };
   static Pki* pki_;
 

@@ -11,18 +11,8 @@
 namespace idra::pki {
 namespace {
 
+using namespace test;  // the helpers of test_util.hpp
 using std::chrono::hours;
-using test::kOpenssl;
-using test::quote;
-using test::run;
-using test::TempDir;
-using test::write_text;
-
-EvpPkeyPtr make_key(KeyAlgorithm alg, int rsa_bits = kMinRsaBits) {
-  auto key = generate_key(alg, rsa_bits);
-  if (!key) throw std::runtime_error(key.error().message);
-  return std::move(*key);
-}
 
 struct TestCa {
   CertificateAuthority root;
@@ -30,14 +20,10 @@ struct TestCa {
 };
 
 TestCa make_ca() {
-  auto root = CertificateAuthority::create_root(
-      make_key(KeyAlgorithm::kEcP256), {"Profile Test Root", "idra tests", ""}, hours{24 * 3650});
-  if (!root) throw std::runtime_error(root.error().message);
-  auto inter =
-      root->issue_intermediate(make_key(KeyAlgorithm::kEcP256),
-                               {"Profile Test Issuing CA", "idra tests", ""}, hours{24 * 1825});
-  if (!inter) throw std::runtime_error(inter.error().message);
-  return TestCa{std::move(*root), std::move(*inter)};
+  CertificateAuthority root = make_root("Profile Test Root");
+  CertificateAuthority inter =
+      make_intermediate(root, "Profile Test Issuing CA", KeyAlgorithm::kEcP256, 5 * kYear);
+  return TestCa{std::move(root), std::move(inter)};
 }
 
 const TestCa& ca() {

@@ -11,7 +11,7 @@
 namespace idra::pki {
 namespace {
 
-using test::TempDir;
+using namespace test;  // the helpers of test_util.hpp
 
 // One development PKI for the whole suite: creating it is the slow part.
 class PkiTls : public testing::Test {
@@ -44,57 +44,17 @@ class PkiTls : public testing::Test {
     return ctx;
   }
 
-  struct Handshake {
-    bool ok = false;
-    SslPtr client;
-    SslPtr server;
-    unsigned long server_error = 0;
-  };
+  using Handshake = MemoryTls;
 
   // handshake runs both ends over a memory BIO pair until both finish or
   // one fails.
   static Handshake handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx,
                              const unsigned char* alpn = nullptr, unsigned alpn_len = 0) {
     ERR_clear_error();
-    Handshake h;
-    h.client.reset(SSL_new(client_ctx));
-    h.server.reset(SSL_new(server_ctx));
-    BIO* client_bio = nullptr;
-    BIO* server_bio = nullptr;
-    EXPECT_EQ(BIO_new_bio_pair(&client_bio, 0, &server_bio, 0), 1);
-    SSL_set_bio(h.client.get(), client_bio, client_bio);
-    SSL_set_bio(h.server.get(), server_bio, server_bio);
-    SSL_set_connect_state(h.client.get());
-    SSL_set_accept_state(h.server.get());
-    SSL_set_tlsext_host_name(h.client.get(), "localhost");
+    Handshake h = memory_tls(client_ctx, server_ctx);
     SSL_set1_host(h.client.get(), "localhost");
     if (alpn != nullptr) SSL_set_alpn_protos(h.client.get(), alpn, alpn_len);
-    bool client_done = false;
-    bool server_done = false;
-    for (int round = 0; round < 50 && !(client_done && server_done); ++round) {
-      if (!client_done) {
-        int r = SSL_do_handshake(h.client.get());
-        if (r == 1) {
-          client_done = true;
-        } else {
-          int e = SSL_get_error(h.client.get(), r);
-          if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return h;
-        }
-      }
-      if (!server_done) {
-        int r = SSL_do_handshake(h.server.get());
-        if (r == 1) {
-          server_done = true;
-        } else {
-          int e = SSL_get_error(h.server.get(), r);
-          if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-            h.server_error = ERR_peek_error();
-            return h;
-          }
-        }
-      }
-    }
-    h.ok = client_done && server_done;
+    run_handshake(h);
     return h;
   }
 
