@@ -134,6 +134,12 @@ int verify_client(X509_STORE_CTX* store_ctx, void* arg) {
   int verified = X509_verify_cert(store_ctx);
   X509_STORE_CTX_set0_untrusted(store_ctx, peer_chain);
   if (verified != 1) return verified < 0 ? 0 : verified;
+  // A certificate client never resumes (refuse_certificate_tickets), so the
+  // session tickets TLS 1.3 would send it after the handshake are wasted
+  // work (libssl serializes the session for each): send none.
+  if (SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()))) {
+    SSL_set_num_tickets(ssl, 0);
+  }
   if (tls_accepted_lapsed_leaf && X509_STORE_CTX_get_error(store_ctx) == X509_V_ERR_CERT_HAS_EXPIRED) {
     // The one error let through above: report the chain as verified.
     X509_STORE_CTX_set_error(store_ctx, X509_V_OK);

@@ -475,3 +475,25 @@ TEST(PkiClientTlsGrace, LapsedLeafOnlyWithinTheGracePeriod) {
 
 }  // namespace
 }  // namespace idra::pki
+
+namespace idra::pki {
+namespace {
+
+// Certificate clients never resume, so they are sent no TLS 1.3 tickets;
+// anonymous clients still get theirs.
+TEST_F(PkiClientTls, NoTicketsForCertificateClients) {
+  ASSERT_TRUE(enable_client_auth(*server_ctx_, config()));
+  const Leaf* anonymous = nullptr;
+  for (const Leaf* leaf : {anonymous, static_cast<const Leaf*>(&pki_->client)}) {
+    SslCtxPtr client = client_ctx(leaf);
+    Handshake h(server_ctx_.get(), client.get());
+    ASSERT_TRUE(h.run());
+    EXPECT_EQ(SSL_version(h.client.get()), TLS1_3_VERSION);
+    const SSL_SESSION* session = SSL_get_session(h.client.get());
+    ASSERT_NE(session, nullptr);
+    EXPECT_EQ(SSL_SESSION_has_ticket(session) == 1, leaf == nullptr) << (leaf ? "certificate" : "anonymous");
+  }
+}
+
+}  // namespace
+}  // namespace idra::pki
