@@ -214,6 +214,14 @@ class Authority {
   // crl returns the current DER CRL of the issuing CA, regenerating it if it
   // is older than crl_refresh or a revocation happened since.
   std::vector<unsigned char> crl(std::int64_t now_unix);
+  // root_crl returns the root CA's DER CRL (DATA/tls/root.crl): the root
+  // signs nothing but the issuing CA, so it lists nothing, and it is
+  // re-signed at start whenever the root key is on the node and the CRL is
+  // missing or has less than 30 days left (valid one year). With the root
+  // offline the file on disk is served as it is (bring the root key back
+  // before its nextUpdate). Empty when there is none.
+  std::vector<unsigned char> root_crl() const { return root_crl_; }
+
   // ocsp answers a DER OCSP request.
   std::vector<unsigned char> ocsp(std::span<const unsigned char> request, std::int64_t now_unix) const;
   // staple returns an OCSP response for the server certificate |leaf|, cached
@@ -231,6 +239,8 @@ class Authority {
   Result<Enrolled> commit(pki::X509Ptr cert, const std::string& identifier, std::string_view profile,
                           std::string_view via, const std::optional<std::string>& token_id, std::int64_t now_unix);
   Result<std::vector<unsigned char>> build_crl(std::int64_t now_unix);
+  Result<void> load_root_crl(const std::filesystem::path& data_dir, const pki::Secret& passphrase,
+                             std::int64_t now_unix);
 
   store::Store& store_;
   pki::IssuingCa ca_;
@@ -241,6 +251,7 @@ class Authority {
   std::vector<std::pair<pki::X509Ptr, std::size_t>> external_anchors_;
   std::string root_fingerprint_;
 
+  std::vector<unsigned char> root_crl_;
   std::mutex crl_mu_;
   std::vector<unsigned char> crl_;
   std::int64_t crl_made_at_ = 0;

@@ -1,6 +1,7 @@
 // revocation.cpp: what relying parties fetch to learn whether a certificate
 // still stands, over plain HTTP and HTTPS alike:
 //   GET  /crl/intermediate.crl   the issuing CA's CRL, DER (application/pkix-crl)
+//   GET  /crl/root.crl           the root CA's CRL (see ca::Authority::root_crl)
 //   POST /ocsp                   RFC 6960 (application/ocsp-request)
 //   GET  /ocsp/<base64 request>  RFC 5019 (the request URL-encoded in the path)
 #include <sodium.h>
@@ -27,8 +28,16 @@ Response ocsp_response(std::vector<unsigned char> der, std::int64_t now, std::ch
 
 Response crl(const Context& ctx, std::string_view name) {
   if (ctx.request.method != "GET" && ctx.request.method != "HEAD") return plain_error(405, "CRLs take GET");
-  if (name != "intermediate.crl") return plain_error(404, "no CRL \"" + std::string(name.substr(0, 64)) + "\"; the issuing CA's is /crl/intermediate.crl");
-  const auto der = ctx.ca->crl(ctx.request.now_unix);
+  std::vector<unsigned char> der;
+  if (name == "intermediate.crl") {
+    der = ctx.ca->crl(ctx.request.now_unix);
+  } else if (name == "root.crl") {
+    der = ctx.ca->root_crl();
+    if (der.empty()) return plain_error(404, "the root CA has no CRL yet (the root key is offline)");
+  } else {
+    return plain_error(404, "no CRL \"" + std::string(name.substr(0, 64)) +
+                                "\"; the issuing CA's is /crl/intermediate.crl, the root's /crl/root.crl");
+  }
   if (der.empty()) return plain_error(500, "the CRL could not be generated");
   Response r;
   r.headers.emplace_back("content-type", "application/pkix-crl");

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include "ca/codec.hpp"
 #include "idra/ca.hpp"
@@ -172,6 +174,9 @@ Result<std::unique_ptr<Authority>> Authority::open(store::Store& store, const st
   std::unique_ptr<Authority> a(
       new Authority(store, std::move(ca).value(), std::move(profiles).value(), std::move(config), std::move(mapping)));
   a->root_fingerprint_ = pki::sha256_fingerprint_hex(*a->ca_.root);
+  if (auto r = a->load_root_crl(data_dir, passphrase, static_cast<std::int64_t>(std::time(nullptr))); !r) {
+    return r.error();
+  }
   for (std::size_t i = 0; i < a->config_.idevid_anchors.size(); ++i) {
     const auto& anchor = a->config_.idevid_anchors[i];
     auto cert = certificate_of_pem(anchor.certificate, "IDevID anchor \"" + anchor.name + "\"");
@@ -630,6 +635,42 @@ Result<std::vector<unsigned char>> Authority::build_crl(std::int64_t now_unix) {
   });
   if (!committed) return committed.error();
   return pki::make_crl(ca_.issuer, revoked, number, now_unix, config_.crl_validity);
+}
+
+Result<void> Authority::load_root_crl(const std::filesystem::path& data_dir, const pki::Secret& passphrase,
+                                      std::int64_t now_unix) {
+  constexpr std::int64_t kRenewBefore = 30 * 86400;
+  const auto path = data_dir / "tls" / "root.crl";
+  const auto key_path = data_dir / "tls" / "root.key";
+  std::vector<unsigned char> current;
+  std::int64_t next_update = 0;
+  std::uint64_t number = 0;
+  if (std::ifstream in{path, std::ios::binary}) {
+    current.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    const unsigned char* p = current.data();
+    pki::X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(current.size())));
+    if (!crl || X509_CRL_verify(crl.get(), X509_get0_pubkey(ca_.root.get())) != 1) {
+      return make_error(path.string() + " is not a CRL signed by the root CA; remove it to have it re-made");
+    }
+    next_update = X509_CRL_get0_nextUpdate(crl.get()) ? unix_of(X509_CRL_get0_nextUpdate(crl.get())) : 0;
+    if (auto* n = static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl.get(), NID_crl_number, nullptr, nullptr))) {
+      number = static_cast<std::uint64_t>(ASN1_INTEGER_get(n));
+      ASN1_INTEGER_free(n);
+    }
+  }
+  if ((current.empty() || next_update - now_unix < kRenewBefore) && std::filesystem::exists(key_path)) {
+    auto key = pki::load_private_key(key_path, passphrase);
+    if (!key) return make_error("root key: " + key.error().message);
+    auto root = pki::CertificateAuthority::open(pki::up_ref(*ca_.root), std::move(key).value());
+    if (!root) return root.error();
+    auto made = pki::make_crl(*root, {}, number + 1, now_unix, std::chrono::hours(24 * 365));
+    if (!made) return made.error();
+    const std::string bytes(made->begin(), made->end());
+    if (auto w = pki::write_file_atomic(path, bytes, 0644, pki::WriteMode::kReplace); !w) return w.error();
+    current = std::move(made).value();
+  }
+  root_crl_ = std::move(current);
+  return {};
 }
 
 std::vector<unsigned char> Authority::crl(std::int64_t now_unix) {

@@ -305,6 +305,23 @@ class Est(unittest.TestCase):
         r = self.node.curl("GET", "/crl/intermediate.crl")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.headers["content-type"], "application/pkix-crl")
+        # The root's CRL, signed by the root, lists nothing (the issuing CA stands).
+        root_crl = self.path("root.crl")
+        check([CURL, "-sS", "-f", "-o", root_crl, plain + "/crl/root.crl"])
+        p = run(["openssl", "crl", "-inform", "DER", "-in", root_crl, "-CAfile", self.node.cacert, "-noout", "-text"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("verify OK", p.stderr + p.stdout)
+        self.assertIn("No Revoked Certificates", p.stdout)
+        root_pem = self.path("root-crl.pem")
+        check(["openssl", "crl", "-inform", "DER", "-in", root_crl, "-out", root_pem])
+        both = self.path("both-crls.pem")
+        with open(both, "w") as f:
+            f.write(open(crl_pem).read() + open(root_pem).read())
+        # Every certificate of the chain checked against its issuer's CRL.
+        p = self.verify(good_cert, "-crl_check_all", "-CRLfile", both)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        p = self.verify(cert, "-crl_check_all", "-CRLfile", both)
+        self.assertIn("certificate revoked", p.stdout + p.stderr)
 
         # The TLS handshake with the revoked certificate is refused.
         p = run([CURL, "-sS", "--cacert", self.node.cacert, "--cert", cert, "--key", key,
@@ -434,6 +451,10 @@ class CaInitAndOfflineRoot(unittest.TestCase):
                                input=base64.encodebytes(open(csr, "rb").read()), capture_output=True, timeout=60)
             r = parse_http(p.stdout)
             self.assertEqual(r.status, 200, r)
+            # The root went offline before any root CRL was signed: say so.
+            r = node.curl("GET", "/crl/root.crl")
+            self.assertEqual(r.status, 404, r)
+            self.assertIn("offline", r.json()["message"])
         finally:
             node.cleanup()
 
