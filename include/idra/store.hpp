@@ -86,10 +86,14 @@ struct Options {
 // Table names a sub-database that another module keeps its own data in; the
 // store knows nothing of their encodings. Keys are 1 to 511 bytes.
 enum class Table : std::uint8_t {
-  certs,       // pki: serial -> issued certificate entry
-  cert_index,  // pki: secondary indexes over certs (identifier, fingerprint)
-  tokens,      // pki: enrollment token id -> token entry
-  ca_state,    // pki: CRL numbers, cached CRLs
+  certs,         // pki: serial -> issued certificate entry
+  cert_index,    // pki: secondary indexes over certs (identifier, fingerprint)
+  tokens,        // pki: enrollment token id -> token entry
+  ca_state,      // pki: CRL numbers, cached CRLs
+  audit_leaves,  // audit: big-endian leaf index -> canonical leaf bytes
+  audit_hashes,  // audit: level byte + big-endian index -> complete subtree hash
+  audit_index,   // audit: secondary indexes (field tag + value + leaf index)
+  audit_state,   // audit: tree size, signed checkpoints by size
 };
 
 namespace lmdb {

@@ -105,7 +105,7 @@ struct Store::Impl {
   lmdb::Dbi records;
   lmdb::Dbi prefixes;
   lmdb::Dbi meta;
-  lmdb::Dbi tables[4];  // indexed by Table
+  lmdb::Dbi tables[8];  // indexed by Table
   std::size_t max_key_bytes = 0;
 
   // homed mirrors the "prefixes" database: every resolution asks whether a
@@ -313,6 +313,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
     s.tables[static_cast<int>(Table::cert_index)] = lmdb::Dbi::open(txn, "cert_index");
     s.tables[static_cast<int>(Table::tokens)] = lmdb::Dbi::open(txn, "tokens");
     s.tables[static_cast<int>(Table::ca_state)] = lmdb::Dbi::open(txn, "ca_state");
+    s.tables[static_cast<int>(Table::audit_leaves)] = lmdb::Dbi::open(txn, "audit_leaves");
+    s.tables[static_cast<int>(Table::audit_hashes)] = lmdb::Dbi::open(txn, "audit_hashes");
+    s.tables[static_cast<int>(Table::audit_index)] = lmdb::Dbi::open(txn, "audit_index");
+    s.tables[static_cast<int>(Table::audit_state)] = lmdb::Dbi::open(txn, "audit_state");
     auto version = txn.get(s.meta, kSchemaVersionKey);
     if (!version) {
       if (txn.entries(s.records) != 0 || txn.entries(s.prefixes) != 0) {

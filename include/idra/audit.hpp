@@ -1,0 +1,482 @@
+// audit.hpp: the tamper-evident audit log.
+//
+// Every request idra answers becomes one AuditRecord; its canonical encoding
+// (encode_leaf) is a leaf of an RFC 6962/9162 Merkle tree kept in LMDB next
+// to the data it describes. A mutation and its record are appended in the
+// same write transaction; records of reads ride in groups (ReadBatcher).
+// Signed checkpoints (C2SP tlog-checkpoint, signed-note with Ed25519) commit
+// the log to a (size, root) pair; anyone holding the log's verifier key can
+// then check inclusion of a record and consistency between two checkpoints
+// without trusting the server.
+//
+// Layers, each usable alone:
+//   records      AuditRecord, encode_leaf/decode_leaf, pseudonymize
+//   merkle       pure tree math and RFC 9162 proof verification
+//   storage      append/query/proofs over store::ReadView/WriteView
+//   notes        signed notes, verifier and signer keys, checkpoints
+//   verifier     what `idra audit verify` needs, with no LMDB at all
+//   batching     ReadBatcher (group commit of read records), Checkpointer
+//   queries      parse_query (GET /api/audit/entries) -> Filter
+//
+// Hashes and proofs are raw bytes in std::string (32 bytes for SHA-256);
+// base64 is only a matter of the notes and of the HTTP layer.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "idra/result.hpp"
+#include "idra/store.hpp"
+
+namespace idra::audit {
+
+// ===========================================================================
+// Records and their canonical leaf encoding.
+
+enum class PrincipalKind : std::uint8_t { anonymous, handle, certificate };
+enum class Decision : std::uint8_t { allow, deny };
+
+std::string_view principal_kind_name(PrincipalKind kind);  // "anonymous", "handle", "certificate"
+std::string_view decision_name(Decision decision);         // "allow", "deny"
+
+struct AuditPrincipal {
+  PrincipalKind kind = PrincipalKind::anonymous;
+  std::string id;            // handle of the principal, or certificate subject id; "" if anonymous
+  std::string organization;  // "" when unknown
+  std::string role;          // "" when none
+  std::string cert_sha256;   // lowercase hex SHA-256 of the client certificate DER; "" if none
+  bool operator==(const AuditPrincipal&) const = default;
+};
+
+struct AuditRecord {
+  std::int64_t time_ms = 0;  // unix milliseconds (see append: never decreases along the log)
+  std::string request_id;
+  AuditPrincipal principal;
+  std::string client;  // client address, pseudonymized by the caller when configured
+  std::string action;  // for example "handle.read", "handle.update", "est.enroll"
+  std::vector<std::string> resources;        // canonical identifiers (handles) touched
+  std::vector<std::uint32_t> value_indexes;  // handle value indexes returned
+  Decision decision = Decision::deny;
+  std::vector<std::string> policies;  // ids of the determining policies
+  std::uint32_t http_status = 0;
+  std::uint32_t handle_code = 0;  // Handle System responseCode (0 when not a Handle request)
+  std::uint64_t duration_us = 0;
+  bool operator==(const AuditRecord&) const = default;
+};
+
+// kLeafVersion is the value of the "v" field written by encode_leaf.
+inline constexpr int kLeafVersion = 1;
+
+// encode_leaf returns the canonical leaf bytes of |record|. It never fails.
+// The format (version 1) is one JSON object, no whitespace anywhere, these
+// members in exactly this order, every member always present:
+//
+//   {"v":1,"time_ms":I,"request_id":S,
+//    "principal":{"kind":K,"id":S,"org":S,"role":S,"cert_sha256":S},
+//    "client":S,"action":S,"resources":[S,...],"value_indexes":[U,...],
+//    "decision":D,"policies":[S,...],"http_status":U,"handle_code":U,
+//    "duration_us":U}
+//
+//   I  decimal integer, optional '-' then 0 or [1-9][0-9]*, no "-0"
+//   U  decimal integer 0 or [1-9][0-9]*
+//   K  "anonymous" | "handle" | "certificate";  D  "allow" | "deny"
+//   S  '"' UTF-8 text '"' where exactly these are escaped: '"' as \", '\' as
+//      \\, and bytes 0x00-0x1F and 0x7F as \u00xx (lowercase hex); every
+//      other character is written as its UTF-8 bytes. A string of the record
+//      that is not valid UTF-8 has each offending byte replaced by U+FFFD
+//      (so encode_leaf is total; decode_leaf(encode_leaf(r)) is r with that
+//      replacement applied).
+//   arrays keep the record's order and duplicates; [] when empty.
+std::string encode_leaf(const AuditRecord& record);
+
+// decode_leaf parses leaf bytes. It accepts exactly the bytes encode_leaf
+// writes: any other spelling (whitespace, other member order, other escapes,
+// leading zeros, unknown version, invalid UTF-8) is an Error. So for every
+// accepted |leaf|, encode_leaf(decode_leaf(leaf)) == leaf.
+Result<AuditRecord> decode_leaf(std::string_view leaf);
+
+// pseudonymize returns the lowercase hex of a 16-byte keyed BLAKE2b of
+// |address| (libsodium crypto_generichash). The same key maps an address to
+// the same pseudonym, so an auditor can correlate requests without learning
+// addresses. |key| must be 16 to 64 bytes (a configuration error otherwise:
+// throws std::invalid_argument).
+std::string pseudonymize(std::string_view address, std::string_view key);
+
+// ===========================================================================
+// Merkle tree math (RFC 9162 section 2.1), pure functions.
+
+inline constexpr std::size_t kHashBytes = 32;
+using Hash = std::string;  // kHashBytes raw bytes
+using Proof = std::vector<Hash>;
+
+Hash sha256(std::string_view bytes);
+Hash leaf_hash(std::string_view leaf);                          // SHA-256(0x00 || leaf)
+Hash node_hash(std::string_view left, std::string_view right);  // SHA-256(0x01 || l || r)
+Hash empty_root();                                              // SHA-256("")
+
+// root_of returns the Merkle tree hash of the leaves whose hashes are |leaf_hashes|.
+Hash root_of(std::span<const Hash> leaf_hashes);
+
+// SubtreeFn returns the hash of the complete subtree at |level| and |index|:
+// the one over leaves [index << level, (index + 1) << level). It is only
+// asked for subtrees inside the tree size it was given with.
+using SubtreeFn = std::function<Hash(unsigned level, std::uint64_t index)>;
+
+// root_from returns the root of the first |size| leaves from complete
+// subtrees: at most 64 calls of |subtree|.
+Hash root_from(std::uint64_t size, const SubtreeFn& subtree);
+// inclusion_proof is RFC 9162 PATH(index, D[size]); an Error if index >= size.
+Result<Proof> inclusion_proof(std::uint64_t index, std::uint64_t size, const SubtreeFn& subtree);
+// consistency_proof is RFC 9162 PROOF(size1, D[size2]); empty when size1 is
+// 0 or equals size2; an Error if size1 > size2.
+Result<Proof> consistency_proof(std::uint64_t size1, std::uint64_t size2, const SubtreeFn& subtree);
+
+// verify_inclusion checks |proof| per RFC 9162 2.1.3.2. Errors say why; a
+// leaf hash or proof element that is not 32 bytes is an Error.
+Result<void> verify_inclusion(std::string_view leaf_hash, std::uint64_t index, std::uint64_t size,
+                              std::span<const Hash> proof, std::string_view root);
+// verify_consistency checks |proof| per RFC 9162 2.1.4.2. Equal sizes need
+// an empty proof and equal roots. size1 == 0 is an Error (a proof from the
+// empty tree proves nothing; a caller that accepts it checks root1 ==
+// empty_root() itself), as is size1 > size2.
+Result<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::string_view root1,
+                                std::string_view root2, std::span<const Hash> proof);
+
+// ===========================================================================
+// Storage: the log inside the node's LMDB environment.
+//
+// Tables (store::Table):
+//   audit_leaves  BE64(index) -> leaf bytes
+//   audit_hashes  level (1 byte) || BE64(index at that level) -> 32-byte hash
+//                 of every complete subtree, so that roots and proofs of any
+//                 size read O(log n) hashes and never rehash leaves
+//   audit_index   secondary indexes, each key ending in BE64(leaf index):
+//                 'p' principal id, 'r' resource identifier, 'a' action,
+//                 'd' decision, each as BE16(length) || value (values over
+//                 400 bytes as 0xFFFF || SHA-256(value)); and 't' ||
+//                 BE64(time_ms ^ 2^63) -> BE64(first leaf index at that time)
+//   audit_state   "size" -> BE64(tree size); "time" -> last time_ms;
+//                 "checkpoint:" || BE64(size) -> signed checkpoint note;
+//                 "latest_checkpoint" -> the newest one
+
+struct Appended {
+  std::uint64_t index = 0;
+  std::string leaf;  // the bytes stored (time_ms possibly raised, see append)
+  Hash leaf_hash;
+};
+
+// append adds |record| as the next leaf of the log inside |view|; it commits
+// with the caller's transaction or not at all. Time ranges map to leaf
+// ranges because time_ms never decreases along the log: a record stamped
+// earlier than its predecessor (it waited in a queue, or the clock stepped
+// back) is stored with its predecessor's time_ms. Throws on a corrupt log.
+Appended append(store::WriteView& view, const AuditRecord& record);
+
+// tree_size is the number of leaves committed.
+std::uint64_t tree_size(const store::ReadView& view);
+// root_at returns the root of the first |size| leaves; an Error if |size|
+// exceeds the tree size. Reads at most 64 stored hashes.
+Result<Hash> root_at(const store::ReadView& view, std::uint64_t size);
+// leaf_at returns the stored leaf bytes of |index|, nullopt past the end.
+std::optional<std::string> leaf_at(const store::ReadView& view, std::uint64_t index);
+// prove_inclusion / prove_consistency read O(log n) stored hashes; Errors
+// for indexes or sizes outside the tree. A missing stored hash inside the
+// tree is corruption and throws.
+Result<Proof> prove_inclusion(const store::ReadView& view, std::uint64_t index, std::uint64_t size);
+Result<Proof> prove_consistency(const store::ReadView& view, std::uint64_t size1,
+                                std::uint64_t size2);
+
+// check_stored recomputes the first |size| leaves' hashes from their bytes
+// and every complete subtree above them, compares each with what is stored,
+// and checks that the root equals |expected_root| (a root taken from a
+// signed checkpoint). O(size); for `idra audit verify --full`. The Error
+// names the first discrepancy (a tampered leaf or hash).
+Result<void> check_stored(const store::ReadView& view, std::uint64_t size,
+                          std::string_view expected_root);
+
+inline constexpr std::uint32_t kDefaultQueryLimit = 100;
+inline constexpr std::uint32_t kMaxQueryLimit = 1000;
+
+// Filter selects entries; every member that is set must match. Times are
+// unix milliseconds, both ends inclusive.
+struct Filter {
+  std::optional<std::string> principal;   // principal id
+  std::optional<std::string> identifier;  // one of the record's resources
+  std::optional<std::string> action;
+  std::optional<Decision> decision;
+  std::optional<std::int64_t> from_ms;
+  std::optional<std::int64_t> to_ms;
+  std::uint64_t cursor = 0;                  // first leaf index to consider
+  std::uint32_t limit = kDefaultQueryLimit;  // 1..kMaxQueryLimit
+  bool operator==(const Filter&) const = default;
+};
+
+struct Entry {
+  std::uint64_t index = 0;
+  std::string leaf;
+  AuditRecord record;
+};
+
+struct Page {
+  std::vector<Entry> entries;                // ascending leaf index
+  std::optional<std::uint64_t> next_cursor;  // set iff more entries match
+};
+
+// query returns up to filter.limit matching entries with index >= cursor, in
+// index order. It never scans the whole log: the time range becomes a leaf
+// range by two index seeks, and the other constraints are intersected by a
+// leapfrog join over their indexes (each step one seek), so the cost follows
+// the rarest constraint, not the log size. A limit of 0 or over
+// kMaxQueryLimit, or from_ms > to_ms, is an Error.
+Result<Page> query(const store::ReadView& view, const Filter& filter);
+
+// ===========================================================================
+// Signed notes (C2SP signed-note) and checkpoints (C2SP tlog-checkpoint),
+// Ed25519 only (signature type 0x01).
+
+// VerifierKey is a parsed vkey "name+hex(key id)+base64(0x01 || public key)".
+struct VerifierKey {
+  std::string name;
+  std::uint32_t id = 0;
+  std::string public_key;  // 32 bytes
+  bool operator==(const VerifierKey&) const = default;
+};
+
+// key_id is SHA-256(name || "\n" || 0x01 || public_key)[:4], big-endian.
+std::uint32_t key_id(std::string_view name, std::string_view public_key);
+// valid_key_name: non-empty, valid UTF-8, no Unicode space, no '+'.
+bool valid_key_name(std::string_view name);
+
+// parse_verifier_key accepts exactly the form above (8 hex digits, standard
+// padded base64); a wrong algorithm byte, key length or key id is an Error.
+Result<VerifierKey> parse_verifier_key(std::string_view text);
+std::string format_verifier_key(const VerifierKey& key);
+
+// SignerKey owns an Ed25519 private key; its memory is zeroed on
+// destruction and when moved from. Movable, not copyable.
+class SignerKey {
+ public:
+  // parse accepts "PRIVATE+KEY+name+hex(id)+base64(0x01 || 32-byte seed)"
+  // and checks the id against the derived public key.
+  static Result<SignerKey> parse(std::string_view text);
+  // generate makes a new random key named |name| (an Error for a bad name).
+  static Result<SignerKey> generate(std::string_view name);
+
+  SignerKey(SignerKey&& other) noexcept;
+  SignerKey& operator=(SignerKey&& other) noexcept;
+  SignerKey(const SignerKey&) = delete;
+  SignerKey& operator=(const SignerKey&) = delete;
+  ~SignerKey();
+
+  const std::string& name() const { return name_; }
+  std::uint32_t id() const { return id_; }
+  VerifierKey verifier() const;
+  // to_string returns the PRIVATE+KEY form: a secret, for key files only.
+  std::string to_string() const;
+  // sign returns the 64-byte Ed25519 signature of |message|.
+  std::string sign(std::string_view message) const;
+
+ private:
+  SignerKey() = default;
+  void wipe() noexcept;
+  std::string name_;
+  std::uint32_t id_ = 0;
+  unsigned char seed_[32] = {};
+  unsigned char secret_[64] = {};  // libsodium form: seed || public key
+};
+
+struct NoteSignature {
+  std::string name;
+  std::uint32_t id = 0;
+  std::string signature;  // without the 4-byte key id
+};
+
+struct Note {
+  std::string text;  // ends with '\n'
+  std::vector<NoteSignature> signatures;
+};
+
+// 16 post-quantum signatures of up to 5 kB each (the spec's minimum) fit with room to spare.
+inline constexpr std::size_t kMaxNoteBytes = 1 << 18;
+inline constexpr std::size_t kMaxNoteSignatures = 100;
+
+// parse_note splits a signed note into text and signature lines, with every
+// syntactic rule of the spec: valid UTF-8, no control character but '\n',
+// text ending in '\n' followed by one blank line, then one or more lines
+// "— name base64(id || sig)" (sig at least one byte), each ending in '\n';
+// at most kMaxNoteBytes and kMaxNoteSignatures. Signatures are not checked.
+Result<Note> parse_note(std::string_view note);
+
+// verify_note parses |note| and checks it against |keys|: signatures whose
+// (name, id) matches no key are ignored; a signature of a known key that
+// does not verify rejects the whole note; at least one known key must have
+// signed. Returns the parsed note with only the verified signatures.
+Result<Note> verify_note(std::string_view note, std::span<const VerifierKey> keys);
+
+// sign_note returns |text| (which must be valid note text: non-empty, ending
+// in '\n', valid UTF-8, no other control characters) signed by |key|, in
+// the signed-note form. An Error for bad text.
+Result<std::string> sign_note(std::string_view text, const SignerKey& key);
+
+struct Checkpoint {
+  std::string origin;
+  std::uint64_t size = 0;
+  Hash root;                            // 32 bytes
+  std::vector<std::string> extensions;  // extension lines, each non-empty
+  bool operator==(const Checkpoint&) const = default;
+};
+
+// format_checkpoint returns the note text: origin, decimal size, base64
+// root, extension lines, each followed by '\n'. Throws std::invalid_argument
+// for an empty or multi-line origin, a root not 32 bytes or a bad extension.
+std::string format_checkpoint(const Checkpoint& checkpoint);
+// parse_checkpoint parses checkpoint note text strictly (no leading zeros,
+// canonical base64 of 32 bytes, non-empty lines, final '\n').
+Result<Checkpoint> parse_checkpoint(std::string_view text);
+
+// ===========================================================================
+// Verifier: what a client needs, with no LMDB.
+
+// open_checkpoint verifies |note| against |key| (verify_note), parses its
+// text, and requires its origin to equal |origin|.
+Result<Checkpoint> open_checkpoint(std::string_view note, const VerifierKey& key,
+                                   std::string_view origin);
+// check_consistency proves that |newer| extends the tree (old_size,
+// old_root). old_size 0 needs old_root == empty_root() and an empty proof;
+// equal sizes need equal roots and an empty proof.
+Result<void> check_consistency(std::uint64_t old_size, std::string_view old_root,
+                               const Checkpoint& newer, std::span<const Hash> proof);
+// check_inclusion proves that |leaf| is entry |index| of |checkpoint|'s tree.
+Result<void> check_inclusion(std::string_view leaf, std::uint64_t index,
+                             const Checkpoint& checkpoint, std::span<const Hash> proof);
+
+// ===========================================================================
+// Checkpointer: signs and stores checkpoints as the log grows.
+
+struct CheckpointerConfig {
+  std::string origin;  // checkpoint origin line; usually the key's name
+  std::chrono::milliseconds min_interval{1000};
+};
+
+class Checkpointer {
+ public:
+  // create checks the origin (non-empty, one line, no control characters).
+  static Result<std::unique_ptr<Checkpointer>> create(store::Store& store, SignerKey key,
+                                                      CheckpointerConfig config);
+
+  // maybe_checkpoint signs a checkpoint of the current tree if it has grown
+  // since the latest stored checkpoint and |min_interval| has passed since
+  // the last one signed by this object (the first call always may); returns
+  // the new note, or nullopt if none was due. Before signing it proves the
+  // new tree consistent with the latest stored checkpoint, so it never signs
+  // a fork (an Error, and nothing stored, if that fails). Thread-safe.
+  Result<std::optional<std::string>> maybe_checkpoint(std::chrono::system_clock::time_point now);
+  // checkpoint_now is maybe_checkpoint ignoring the interval.
+  Result<std::optional<std::string>> checkpoint_now();
+
+  // latest_checkpoint returns the newest stored checkpoint note, if any.
+  std::optional<std::string> latest_checkpoint() const;
+
+  VerifierKey verifier() const { return key_.verifier(); }
+  const std::string& origin() const { return config_.origin; }
+
+ private:
+  Checkpointer(store::Store& store, SignerKey key, CheckpointerConfig config);
+  store::Store& store_;
+  SignerKey key_;
+  CheckpointerConfig config_;
+  std::mutex mu_;
+  std::optional<std::chrono::system_clock::time_point> last_signed_;
+};
+
+// latest_checkpoint returns the newest stored checkpoint note.
+std::optional<std::string> latest_checkpoint(const store::ReadView& view);
+// checkpoint_at returns the stored checkpoint note of tree size |size|.
+std::optional<std::string> checkpoint_at(const store::ReadView& view, std::uint64_t size);
+
+// ===========================================================================
+// ReadBatcher: group commit of the records of reads.
+
+struct BatcherConfig {
+  std::size_t max_batch = 512;                  // records per transaction
+  std::chrono::milliseconds max_delay{100};     // oldest queued record waits at most this
+  std::size_t queue_capacity = 1 << 16;         // submit waits while this many are queued
+  std::chrono::milliseconds retry_delay{1000};  // after a failed commit
+};
+
+struct BatcherStats {
+  std::uint64_t committed = 0;       // records committed
+  std::uint64_t batches = 0;         // transactions committed
+  std::uint64_t failed_commits = 0;  // transactions that returned an Error (retried)
+  std::uint64_t dropped = 0;         // records lost at shutdown after a failed final commit
+};
+
+// ReadBatcher owns one thread that takes records from a bounded queue and
+// appends them through Store::transact, up to max_batch per transaction,
+// committing when a batch is full or its oldest record has waited
+// max_delay. submit never waits for a commit; it waits only while the queue
+// is full (back-pressure: the disk is slower than the requests), which a
+// capacity far above max_batch makes rare. A failed commit is kept and
+// retried after retry_delay, reported on stderr and in stats(). The
+// destructor commits what is queued (one attempt) and joins the thread.
+class ReadBatcher {
+ public:
+  ReadBatcher(store::Store& store, BatcherConfig config = {});
+  ~ReadBatcher();
+  ReadBatcher(const ReadBatcher&) = delete;
+  ReadBatcher& operator=(const ReadBatcher&) = delete;
+
+  void submit(AuditRecord record);
+  // flush returns once every record submitted before the call is committed
+  // (or the batcher is stopping).
+  void flush();
+  BatcherStats stats() const;
+
+ private:
+  void run();
+  bool commit(std::vector<AuditRecord>& batch);
+
+  store::Store& store_;
+  const BatcherConfig config_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;       // the writer: records arrived, or stop
+  std::condition_variable space_;      // submitters: queue has room
+  std::condition_variable committed_;  // flushers: progress made
+  std::deque<std::pair<AuditRecord, std::chrono::steady_clock::time_point>> queue_;
+  std::uint64_t submitted_ = 0;  // records ever submitted
+  std::uint64_t done_ = 0;       // records committed or dropped, in submit order
+  std::uint64_t flush_wanted_ = 0;
+  bool stopping_ = false;
+  BatcherStats stats_;
+  std::thread thread_;  // last: started after everything above exists
+};
+
+// ===========================================================================
+// Queries: GET /api/audit/entries?principal=&identifier=&action=&decision=
+// &from=&to=&cursor=&limit=
+
+// parse_query parses the query string (without '?') into a Filter.
+// Percent-decoding per RFC 3986 ('+' is a literal plus, as in RFC 3986, not
+// a space); each key at most once; unknown keys, empty values, bad escapes
+// and values that are not valid UTF-8 are Errors. decision is "allow" or
+// "deny"; from/to are unix milliseconds (digits) or RFC 3339 date-times
+// ("2026-12-01T10:00:00Z", fractional seconds to milliseconds, "Z" or
+// "+hh:mm"); cursor is a leaf index; limit 1..kMaxQueryLimit. The Error
+// message names the offending key.
+Result<Filter> parse_query(std::string_view query_string);
+
+// parse_time parses unix milliseconds or an RFC 3339 date-time.
+Result<std::int64_t> parse_time(std::string_view text);
+
+}  // namespace idra::audit

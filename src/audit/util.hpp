@@ -1,0 +1,33 @@
+// util.hpp: byte helpers shared by the audit module's sources.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace idra::audit::util {
+
+// ensure_sodium runs sodium_init once; a failure (no entropy source) is
+// fatal for a signer, so it throws std::runtime_error.
+void ensure_sodium();
+
+// be64 / read_be64: fixed 8-byte big-endian integers, so that LMDB's byte
+// order is numeric order.
+std::string be64(std::uint64_t value);
+std::uint64_t read_be64(std::string_view bytes);  // bytes.size() >= 8
+
+// base64 is RFC 4648 section 4 with padding.
+std::string base64(std::string_view bytes);
+// unbase64 decodes canonical padded base64 only: anything that would not
+// re-encode to the same text (bad padding, non-zero trailing bits, spaces,
+// URL alphabet) is nullopt.
+std::optional<std::string> unbase64(std::string_view text);
+
+// valid_utf8 rejects overlong forms, surrogates and code points over U+10FFFF.
+bool valid_utf8(std::string_view text);
+
+// parse_u64 accepts "0" or [1-9][0-9]* that fits in 64 bits.
+std::optional<std::uint64_t> parse_u64(std::string_view text);
+
+}  // namespace idra::audit::util
