@@ -13,7 +13,15 @@ packages=(
   # (test_est.py), BouncyCastle's EST client built with javac
   # (test_est_bouncycastle.py)
   gnutls-bin libbcpkix-java libbcprov-java libbcutil-java openjdk-17-jdk-headless
+  # the differential test of the policy engine runs the official Cedar
+  # (npm @cedar-policy/cedar-wasm) under Node.js
+  nodejs
 )
+# npm comes with some Node.js builds and as Debian's own package with others:
+# ask for it only when there is no npm at all.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 if [[ "${IDRA_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<<"$IDRA_SETUP_EXTRA"
   packages+=("${extra[@]}")

@@ -146,7 +146,8 @@ struct Entity {
 class Entities {
  public:
   Entities() = default;
-  // make builds the store. Error when a uid appears twice or the parent
+  // make builds the store. Error when a uid appears twice with different
+  // contents (identical repeats count once, as in Cedar) or the parent
   // relation has a cycle through an entity and itself (Cedar allows parents
   // that are not in the store: they have no attributes and no parents).
   static Result<Entities> make(std::vector<Entity> entities);

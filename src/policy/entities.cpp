@@ -6,13 +6,32 @@
 
 namespace idra::policy {
 
+namespace {
+
+bool same_entity(const Entity& a, const Entity& b) {
+  if (!(a.attrs == b.attrs) || !(a.tags == b.tags)) return false;
+  auto pa = a.parents, pb = b.parents;
+  std::sort(pa.begin(), pa.end());
+  std::sort(pb.begin(), pb.end());
+  pa.erase(std::unique(pa.begin(), pa.end()), pa.end());
+  pb.erase(std::unique(pb.begin(), pb.end()), pb.end());
+  return pa == pb;
+}
+
+}  // namespace
+
 Result<Entities> Entities::make(std::vector<Entity> entities) {
   Entities out;
   out.by_uid_.reserve(entities.size());
   for (Entity& e : entities) {
+    // Cedar accepts an entity listed twice when both entries say the same
+    // (parents compared as sets); differing entries are an error.
+    if (auto it = out.by_uid_.find(e.uid); it != out.by_uid_.end()) {
+      if (!same_entity(it->second.entity, e)) return make_error("duplicate entity " + it->first.str());
+      continue;
+    }
     EntityUid uid = e.uid;
-    auto [it, inserted] = out.by_uid_.try_emplace(std::move(uid), Node{std::move(e), {}});
-    if (!inserted) return make_error("duplicate entity " + it->first.str());
+    out.by_uid_.try_emplace(std::move(uid), Node{std::move(e), {}});
   }
 
   // Ancestors by an iterative depth-first walk (a deep hierarchy must not

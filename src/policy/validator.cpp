@@ -828,6 +828,11 @@ class Typechecker {
     const Type* lt = lhs.type.get();
     const Type* rt = rhs.type.get();
     if (rt && rt->k == Type::K::set) rt = rt->elem ? rt->elem.get() : nullptr;
+    // An action is never `in` a non-action entity, nor the other way round:
+    // Cedar types that as false, which also makes what it guards dead code.
+    if (lt && rt && lt->k == Type::K::entity && rt->k == Type::K::entity && lt->action != rt->action) {
+      return success(t_false());
+    }
     if (lt && rt && lt->k == Type::K::entity && !lt->action && rt->k == Type::K::entity &&
         !rt->action) {
       if (!descendant_of(lt->name, rt->name)) return success(t_false());
