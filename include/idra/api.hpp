@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "idra/ids.hpp"
+#include "idra/policy.hpp"
 #include "idra/result.hpp"
 #include "idra/store.hpp"
 
@@ -24,10 +25,15 @@ class Authenticator;
 namespace idra::ca {
 class Authority;
 }
+namespace idra::audit {
+class ReadBatcher;
+class Checkpointer;
+}
 
 namespace idra::api {
 
 using Header = std::pair<std::string, std::string>;
+class RequestAudit;  // src/api/audit_trail.hpp
 
 // PeerCertificate is the client certificate of the connection, verified by
 // the TLS layer (chain to a configured anchor, revocation) during the
@@ -46,6 +52,15 @@ struct Request {
   std::string client_address;  // "127.0.0.1" or "::1", no port
   // now_unix is the request time; handlers never read the clock themselves.
   std::int64_t now_unix = 0;
+  // now_unix_ms is the same time in milliseconds (the audit record's time);
+  // 0: now_unix * 1000.
+  std::int64_t now_unix_ms = 0;
+  // received is when the request arrived (the audit record's duration runs
+  // from here); the epoch: when Service::handle starts.
+  std::chrono::steady_clock::time_point received{};
+  // request_id names the request in the access log, the audit log and the
+  // X-Request-Id response header (the HTTP layer makes one per request).
+  std::string request_id;
   // peer is the verified client certificate; null when the client sent none.
   std::shared_ptr<const PeerCertificate> peer;
   // secure is false for requests on the plain-HTTP listener (CRL, OCSP).
@@ -61,6 +76,13 @@ struct Response {
   std::string body;
   // principal is the authenticated identity for the access log ("-" if anonymous).
   std::string principal = "-";
+  // The policy decision that governed the request, for the logs (never sent
+  // to the client): the first denial among the request's decisions, else the
+  // first decision. decision is "allow", "deny", or "" when none was made.
+  std::string decision;
+  std::string action;                       // its Cedar action id
+  std::vector<std::string> determining;     // its determining policy ids
+  std::vector<std::string> policy_errors;   // "policy-id: message" of policies that errored
 };
 
 // Principal is who a request acts for.
@@ -93,6 +115,21 @@ struct Limits {
   std::size_t max_values_per_record = 10000;
 };
 
+// AuditSinks is where a Service puts the audit records of the requests it
+// answers (see "Audit log" in the README): a change's record commits in the
+// change's own transaction; the others go to |reads|.
+struct AuditSinks {
+  // reads takes the records of requests that changed nothing; null: no
+  // request is audited (unit tests, fuzzing, audit.enabled false).
+  audit::ReadBatcher* reads = nullptr;
+  // checkpoints serves GET /api/audit/checkpoint and /api/audit/key; null:
+  // they answer 404.
+  audit::Checkpointer* checkpoints = nullptr;
+  // pseudonymize_key (16 to 64 bytes) replaces client addresses by their
+  // keyed hash (audit::pseudonymize); empty: addresses are logged as they are.
+  std::string pseudonymize_key;
+};
+
 struct Config {
   ids::MappingConfig mapping;
   // read_only refuses every change with responseCode 7 (Handle.Net's "server
@@ -108,13 +145,17 @@ struct Config {
 class Service {
  public:
   // |authority| may be null: then EST, CRL, OCSP and the CA administration
-  // API answer 404 and client certificates make no principal.
+  // API answer 404 and client certificates make no principal. |policies| is
+  // the policy engine every request is decided by; when null, the built-in
+  // default policy set (default_policy_bundle) decides.
+  // |audit| says where audit records go (by default nowhere).
   Service(Config config, store::Store& store, auth::Authenticator& authenticator,
-          ca::Authority* authority = nullptr);
+          ca::Authority* authority = nullptr, policy::Engine* policies = nullptr, AuditSinks audit = {});
 
   // handle answers one request. It never throws for anything a client can
   // send; a broken invariant underneath (corrupt database) becomes a 500 with
-  // a generic message and is logged to stderr.
+  // a generic message and is logged to stderr. Every request but /healthz,
+  // /readyz and those of the plain-HTTP listener leaves one audit record.
   Response handle(const Request& request) const;
 
   // busy is the answer when the node is over its load limits (responseCode 3,
@@ -127,12 +168,21 @@ class Service {
   const Config& config() const { return config_; }
 
  private:
-  Response dispatch(const Request& request) const;
+  Response dispatch(const Request& request, RequestAudit& audit) const;
+  std::shared_ptr<const policy::Bundle> policy_bundle() const;
   Config config_;
   store::Store& store_;
   auth::Authenticator& auth_;
   ca::Authority* ca_;
+  policy::Engine* policies_;
+  std::shared_ptr<const policy::Bundle> default_bundle_;  // when policies_ is null
+  AuditSinks audit_;
 };
+
+// default_policy_files are the files of policies/ as built into the binary.
+std::vector<policy::PolicyFile> default_policy_files();
+// default_policy_bundle loads them; a failure is a build defect and throws.
+std::shared_ptr<const policy::Bundle> default_policy_bundle();
 
 // status_for_response_code maps a Handle responseCode to the HTTP status
 // (Handle.Net v9 semantics). |created| selects 201 for a successful create;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,13 @@ struct TokenAuth {
   std::string token;       // the Basic password
 };
 
+// CommitHook adds to the transaction a CA operation commits, right before
+// the commit (the audit record of the operation goes there). |entries| are
+// the certificates the operation issued or revoked (none for a token). It
+// may run more than once (the transaction is retried after map growth), so
+// it must change nothing but the view.
+using CommitHook = std::function<void(store::WriteView& view, std::span<const CertEntry> entries)>;
+
 // Errors of this module carry an HTTP status in Error::code (400 bad input,
 // 401 not authorized to enroll, 403 refused, 404 unknown, 409 conflict, 500).
 class Authority {
@@ -147,7 +155,8 @@ class Authority {
   // enrollable), valid for |ttl| (<= max_token_ttl). Only the Argon2id hash
   // of the secret is stored.
   Result<std::string> create_token(std::string_view identifier, std::string_view profile,
-                                   std::chrono::seconds ttl, std::int64_t now_unix);
+                                   std::chrono::seconds ttl, std::int64_t now_unix,
+                                   const CommitHook& also = {});
 
   // --- enrollment (EST)
   // enroll_with_token consumes |auth|'s token and issues a certificate for
@@ -157,15 +166,18 @@ class Authority {
   // wrong, used or expired token; 400 bad CSR, an identifier in the CSR that
   // differs, a key type the profile forbids; 404 the identifier's prefix is
   // not served here.
+  // Every operation that commits takes |also| (see CommitHook).
   Result<Enrolled> enroll_with_token(const TokenAuth& auth, std::span<const unsigned char> csr_der,
-                                     std::string_view label, std::int64_t now_unix);
+                                     std::string_view label, std::int64_t now_unix,
+                                     const CommitHook& also = {});
   // enroll_with_idevid issues for the identifier an IDevID maps to.
   Result<Enrolled> enroll_with_idevid(const ClientCert& idevid, std::span<const unsigned char> csr_der,
-                                      std::string_view label, std::int64_t now_unix);
+                                      std::string_view label, std::int64_t now_unix,
+                                      const CommitHook& also = {});
   // reenroll renews |current| (an issued, unrevoked certificate, expired at
   // most reenroll_grace ago) for the same identifier and profile.
   Result<Enrolled> reenroll(const ClientCert& current, std::span<const unsigned char> csr_der,
-                            std::string_view label, std::int64_t now_unix);
+                            std::string_view label, std::int64_t now_unix, const CommitHook& also = {});
 
   // --- administration
   struct IssueRequest {
@@ -178,7 +190,8 @@ class Authority {
   // issue signs |public_key| under |request| without a token (an
   // administrator's request, the bootstrap). The record is updated as for
   // an enrollment when there is an identifier.
-  Result<Enrolled> issue(const EVP_PKEY& public_key, const IssueRequest& request, std::int64_t now_unix);
+  Result<Enrolled> issue(const EVP_PKEY& public_key, const IssueRequest& request, std::int64_t now_unix,
+                         const CommitHook& also = {});
   // adopt records a certificate this CA issued outside the database (the
   // development server certificate), so that OCSP and CRLs know it; a no-op
   // when it is recorded already.
@@ -197,7 +210,7 @@ class Authority {
   // in one transaction. Errors: 404 nothing found, 400 bad reason, 409
   // already revoked. Returns the revoked entries.
   Result<std::vector<CertEntry>> revoke(std::string_view serial_or_identifier, int reason,
-                                        std::int64_t now_unix);
+                                        std::int64_t now_unix, const CommitHook& also = {});
 
   // --- status
   // is_revoked answers the TLS layer's per-handshake question for a leaf of
@@ -235,9 +248,11 @@ class Authority {
             ids::MappingConfig mapping);
   Result<Enrolled> enroll(const std::string& identifier, const pki::Profile& profile,
                           const pki::CsrInfo& csr, std::string_view via,
-                          const std::optional<std::string>& token_id, std::int64_t now_unix);
+                          const std::optional<std::string>& token_id, std::int64_t now_unix,
+                          const CommitHook& also);
   Result<Enrolled> commit(pki::X509Ptr cert, const std::string& identifier, std::string_view profile,
-                          std::string_view via, const std::optional<std::string>& token_id, std::int64_t now_unix);
+                          std::string_view via, const std::optional<std::string>& token_id, std::int64_t now_unix,
+                          const CommitHook& also);
   Result<std::vector<unsigned char>> build_crl(std::int64_t now_unix);
   Result<void> load_root_crl(const std::filesystem::path& data_dir, const pki::Secret& passphrase,
                              std::int64_t now_unix);

@@ -3,6 +3,7 @@
 // puts the concrete parts of a node together.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <variant>
@@ -15,6 +16,23 @@
 #include "idra/store.hpp"
 
 namespace idra::cli {
+
+// AuditOptions configure the node's audit log (README, "Audit log").
+struct AuditOptions {
+  // enabled false records nothing (for benchmarks that compare); the
+  // auditor API then serves what an earlier run recorded.
+  bool enabled = true;
+  std::size_t batch_size = 512;            // read records per group commit
+  std::chrono::milliseconds max_delay{100};  // a read record waits at most this for its commit (0..100)
+  std::chrono::milliseconds checkpoint_interval{1000};  // at most one signed checkpoint per interval
+  // origin is the checkpoints' first line and the log key's name; empty:
+  // the one chosen at first start ("<host name>/idra-audit"). It is fixed
+  // at first start: a different one later is a configuration error.
+  std::string origin;
+  // pseudonymize_key_file holds 16 to 64 bytes (a trailing newline is
+  // dropped); with it, client addresses are logged as their keyed hash.
+  std::filesystem::path pseudonymize_key_file;
+};
 
 struct ServeOptions {
   std::filesystem::path data_dir = "idra-data";
@@ -33,6 +51,12 @@ struct ServeOptions {
   bool ca_http_base_set = false;          // else derived from the plain listener's address
   std::filesystem::path profiles_dir;     // empty: DATA/profiles (missing: the built-in profiles)
   bool ocsp_stapling = true;
+  // The policy directory (empty: DATA/policies, written from the built-in
+  // set on first start) and how often it is checked for changes (0: only on
+  // SIGHUP and POST /api/policy/reload).
+  std::filesystem::path policies_dir;
+  std::chrono::milliseconds policy_watch_interval{1000};
+  AuditOptions audit;
 };
 
 // ImportOptions is `idra import`: load an NDJSON file of records into a

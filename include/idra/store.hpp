@@ -144,6 +144,10 @@ class WriteView : public ReadView {
   lmdb::WriteTxn& wtxn_;
 };
 
+// CommitHook adds to a write transaction that a Store operation opened, just
+// before it commits (see Store::update). It may run more than once.
+using CommitHook = std::function<void(WriteView&)>;
+
 struct HandlePage {
   std::uint64_t total_count = 0;     // handles under the prefix in all
   std::vector<std::string> handles;  // the requested page, in key order (see list)
@@ -194,8 +198,13 @@ class Store {
   // read-modify-write stays atomic. |fn| may run more than once (the
   // transaction is retried after the map grows), so it must have no side
   // effects beyond its return value.
+  //
+  // |also|, when set, runs in the same transaction after |fn| succeeded and
+  // its change is written, right before the commit (the audit record of the
+  // change goes there: no change commits without it). It runs again when the
+  // transaction is retried, so it too must change nothing but the view.
   using UpdateFn = std::function<Result<std::optional<Record>>(const std::optional<Record>&)>;
-  Result<void> update(std::string_view handle, const UpdateFn& fn);
+  Result<void> update(std::string_view handle, const UpdateFn& fn, const CommitHook& also = {});
 
   // erase deletes |handle|; false if it did not exist (or is empty or
   // longer than 2048 bytes).
@@ -216,9 +225,11 @@ class Store {
   // view runs |fn| on a read snapshot; it may run more than once.
   void view(const std::function<void(const ReadView&)>& fn) const;
 
-  // Prefix homing: which prefixes this node is authoritative for.
-  Result<void> home_prefix(std::string_view prefix);
-  Result<bool> unhome_prefix(std::string_view prefix);  // false if not homed
+  // Prefix homing: which prefixes this node is authoritative for. |also|
+  // runs inside the transaction as for update, and only when something
+  // changes (home: always; unhome: only when the prefix was homed).
+  Result<void> home_prefix(std::string_view prefix, const CommitHook& also = {});
+  Result<bool> unhome_prefix(std::string_view prefix, const CommitHook& also = {});  // false if not homed
   bool is_homed(std::string_view prefix) const;         // exact match only
   std::vector<std::string> homed_prefixes() const;
 

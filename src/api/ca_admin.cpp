@@ -107,15 +107,25 @@ std::string string_field(const ordered_json& body, const char* key) {
 
 Response ca_admin(const Context& ctx, std::string_view rest) {
   const Request& request = ctx.request;
-  if (ctx.principal.kind == Principal::Kind::anonymous) {
-    return handle_error(402, "", "the CA administration API needs a node administrator (admin client certificate or Basic index:handle)");
-  }
-  if (!ctx.principal.node_admin) return plain_error(403, "only node administrators may administer the CA");
   ca::Authority& authority = *ctx.ca;
+  // Every operation asks the policy (by default: node administrators only).
+  auto allowed = [&](Action action, std::string_view what, std::string_view resource, Resource::Target target,
+                     std::string_view profile = {}) -> std::optional<Response> {
+    Resource r{resource, nullptr, nullptr, false, profile, target};
+    auto d = ctx.access.decide(ctx.principal, action, r);
+    if (d.allow) return std::nullopt;
+    return denied(d, what);
+  };
+  auto canonical = [&](const std::string& identifier) {
+    auto id = ids::identify(identifier, ctx.config.mapping);
+    return id ? id->handle : identifier;
+  };
+  using T = Resource::Target;
   const std::string& method = request.method;
 
   if (rest == "profiles") {
     if (method != "GET") return plain_error(405, "GET only");
+    if (auto no = allowed(Action::read_certificates, "reading the CA's profiles", "", T::authority)) return *no;
     ordered_json list = ordered_json::array();
     for (const auto& p : authority.profiles()) {
       ordered_json eku = p.extended_key_usage;
@@ -139,7 +149,9 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
       if (!parsed) return plain_error(400, "ttl must be seconds or a duration like \"24h\", \"30m\", \"7d\"");
       ttl = *parsed;
     }
-    auto token = authority.create_token(identifier, profile, ttl, request.now_unix);
+    ctx.audit.resource(canonical(identifier));
+    if (auto no = allowed(Action::issue_token, "creating an enrollment token", canonical(identifier), T::identifier, profile)) return *no;
+    auto token = authority.create_token(identifier, profile, ttl, request.now_unix, ctx.audit.ca_hook(201));
     if (!token) return ca_error(token.error());
     auto id = ids::identify(identifier, ctx.config.mapping);
     return json_response(201, {{"token", *token},
@@ -155,6 +167,11 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
         auto parsed = ids::identify(*id, ctx.config.mapping);
         if (!parsed) return plain_error(400, "identifier: " + parsed.error().message);
         identifier = parsed->handle;
+      }
+      ctx.audit.resource(identifier);
+      if (auto no = allowed(Action::read_certificates, "listing certificates", identifier,
+                            identifier.empty() ? T::authority : T::identifier)) {
+        return *no;
       }
       auto limit = parse_u64_param(ctx.target, "limit");
       if (!limit) return plain_error(400, limit.error().message);
@@ -177,6 +194,12 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
     req.identifier = string_field(*body, "identifier");
     req.profile = string_field(*body, "profile");
     if (req.profile.empty()) return plain_error(400, "profile is required");
+    if (!req.identifier.empty()) ctx.audit.resource(canonical(req.identifier));
+    if (auto no = allowed(Action::issue_certificate, "issuing certificates",
+                          req.identifier.empty() ? std::string() : canonical(req.identifier),
+                          req.identifier.empty() ? T::authority : T::identifier, req.profile)) {
+      return *no;
+    }
     req.subject.common_name = string_field(*body, "common_name");
     req.subject.organization = string_field(*body, "organization");
     std::string error;
@@ -184,7 +207,7 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
     req.names.ip_addresses = strings_of(*body, "ip_addresses", error);
     req.names.emails = strings_of(*body, "emails", error);
     if (!error.empty()) return plain_error(400, error);
-    auto issued = authority.issue(*csr->public_key, req, request.now_unix);
+    auto issued = authority.issue(*csr->public_key, req, request.now_unix, ctx.audit.ca_hook(201));
     if (!issued) return ca_error(issued.error());
     return json_response(201, entry_json(issued->entry, true));
   }
@@ -192,6 +215,11 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
   constexpr std::string_view kCertificates = "certificates/";
   if (rest.starts_with(kCertificates)) {
     if (method != "GET" && method != "HEAD") return plain_error(405, "GET only");
+    ctx.audit.resource(rest.substr(kCertificates.size(), 64));
+    if (auto no = allowed(Action::read_certificates, "reading certificates", rest.substr(kCertificates.size()),
+                          T::certificate)) {
+      return *no;
+    }
     auto entry = authority.find(rest.substr(kCertificates.size()));
     if (!entry) return plain_error(404, "no certificate with serial " + std::string(rest.substr(kCertificates.size(), 80)));
     return json_response(200, entry_json(*entry, true));
@@ -210,7 +238,14 @@ Response ca_admin(const Context& ctx, std::string_view rest) {
                                   "\"; use unspecified, keyCompromise, cACompromise, affiliationChanged, "
                                   "superseded, cessationOfOperation, privilegeWithdrawn or aACompromise");
     }
-    auto revoked = authority.revoke(target, *reason, request.now_unix);
+    // A serial number is 32 hex digits (16 random bytes); anything else names an identifier.
+    const bool serial = target.size() == 32 && target.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    ctx.audit.resource(serial ? target : canonical(target));
+    if (auto no = allowed(Action::revoke, "revoking certificates", serial ? target : canonical(target),
+                          serial ? T::certificate : T::identifier)) {
+      return *no;
+    }
+    auto revoked = authority.revoke(target, *reason, request.now_unix, ctx.audit.ca_hook(200));
     if (!revoked) return ca_error(revoked.error());
     ordered_json list = ordered_json::array();
     for (const auto& e : *revoked) list.push_back(entry_json(e, false));

@@ -146,9 +146,13 @@ Response est(const Context& ctx, std::string_view rest) {
     if (!cert || cert->kind != ca::ClientCert::Kind::issued) {
       return unauthorized("simplereenroll needs the current certificate, issued by this CA, as the TLS client certificate");
     }
+    const std::string profile = label.empty() ? cert->profile : std::string(label);
+    ctx.audit.resource(cert->identifier);
+    auto d = ctx.access.decide(ctx.principal, Action::reenroll, Resource{cert->identifier, nullptr, nullptr, false, profile});
+    if (!d.allow) return est_error(Error{"the policy does not let this certificate re-enroll " + cert->identifier, 403});
     auto csr = read_csr(request);
     if (!csr) return est_error(csr.error());
-    auto done = authority.reenroll(*cert, *csr, label, request.now_unix);
+    auto done = authority.reenroll(*cert, *csr, label, request.now_unix, ctx.audit.ca_hook(200));
     if (!done) return est_error(done.error());
     const X509* out[] = {done->certificate.get()};
     return base64_response(std::string(kPkcs7), pki::certs_only(out));
@@ -170,11 +174,20 @@ Response est(const Context& ctx, std::string_view rest) {
   if (!basic && (!cert || cert->kind != ca::ClientCert::Kind::idevid)) {
     return challenge("enrollment needs a one-time token (HTTP Basic: identifier and token) or a manufacturer IDevID certificate");
   }
+  // The policy sees the identifier the credential claims; the CA checks the
+  // credential itself (and that the CSR and profile fit it) in the enrollment.
+  std::string claimed = basic ? (*basic)->user : cert->identifier;
+  if (auto id = ids::identify(claimed, ctx.config.mapping)) claimed = id->handle;
+  const std::string profile(label.empty() ? std::string_view("device") : label);
+  ctx.audit.resource(claimed);
+  auto d = ctx.access.decide(ctx.principal, Action::enroll, Resource{claimed, nullptr, nullptr, false, profile});
+  if (!d.allow) return est_error(Error{"the policy does not allow enrolling " + claimed.substr(0, 256), 403});
   auto csr = read_csr(request);
   if (!csr) return est_error(csr.error());
   Result<ca::Enrolled> done = basic ? authority.enroll_with_token({(*basic)->user, (*basic)->password}, *csr, label,
-                                                                  request.now_unix)
-                                    : authority.enroll_with_idevid(*cert, *csr, label, request.now_unix);
+                                                                  request.now_unix, ctx.audit.ca_hook(200))
+                                    : authority.enroll_with_idevid(*cert, *csr, label, request.now_unix,
+                                                                   ctx.audit.ca_hook(200));
   if (!done) return est_error(done.error());
   const X509* out[] = {done->certificate.get()};
   return base64_response(std::string(kPkcs7), pki::certs_only(out));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "access.hpp"
+#include "audit_trail.hpp"
 #include "idra/ca.hpp"
 #include "idra/api.hpp"
 #include "request_util.hpp"
@@ -18,6 +19,9 @@ struct Context {
   const Config& config;
   store::Store& store;
   const AccessControl& access;
+  // audit is the request's audit record: handlers name what they touched,
+  // and a change appends it in its own transaction (audit_trail.hpp).
+  RequestAudit& audit;
   ca::Authority* ca = nullptr;  // null: this node runs no CA
   // client_cert says who the verified client certificate belongs to (classified
   // once per request); null without a certificate or when it is nobody's.
@@ -41,5 +45,16 @@ Response ca_admin(const Context& ctx, std::string_view rest);
 // revocation.cpp: GET /crl/<issuer>.crl, POST /ocsp, GET /ocsp/<base64 request>.
 Response crl(const Context& ctx, std::string_view name);
 Response ocsp(const Context& ctx, std::string_view rest);
+// policy.cpp: GET /api/policy (the active set: its SHA-256, files, policy
+// ids) and POST /api/policy/reload. |engine| null: the built-in set, which
+// cannot be reloaded.
+Response policy_admin(const Context& ctx, policy::Engine* engine, bool reload);
+// audit.cpp: /api/audit/... (|rest| follows "/api/audit/"): the checkpoint and
+// the log's verifier key (public), entries, proofs and export (readAudit).
+Response audit_api(const Context& ctx, std::string_view rest, const AuditSinks& sinks);
+// denied is the answer to a denied decision: the Handle responseCode (402 for
+// an anonymous caller, 401 otherwise) and a message saying what was refused,
+// never why (the determining policies go to the log).
+Response denied(const Decision& d, std::string_view what, std::string_view handle = "", bool pretty = false);
 
 }  // namespace idra::api

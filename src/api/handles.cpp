@@ -149,11 +149,21 @@ Resolution resolve(const Context& ctx, std::string_view text, const Selection& s
     return out;
   }
   out.handle = std::get<Resolved>(resolved).handle.str();
+  ctx.audit.resource(out.handle);
   out.record = ctx.store.get(out.handle);
+  // Whether the caller may resolve here at all; a denial says nothing of
+  // whether the record exists.
+  Resource res{out.handle, out.record ? &*out.record : nullptr, nullptr, sel.public_only};
+  if (auto d = ctx.access.decide(ctx.principal, Action::resolve, res); !d.allow) {
+    out.error = denied(d, "resolving " + out.handle, out.handle, sel.pretty);
+    out.record.reset();
+    return out;
+  }
   if (!out.record) return out;
   const auto visible = visible_values(ctx, out.handle, *out.record, sel);
   for (const auto* v : visible) {
     out.visible.push_back(static_cast<std::size_t>(v - out.record->values.data()));
+    ctx.audit.value_index(v->index);
     const auto left = ttl_seconds_left(*v, ctx.request.now_unix);
     out.cache_seconds = out.cache_seconds < 0 ? left : std::min(out.cache_seconds, left);
   }
@@ -324,6 +334,7 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
   if (auto* err = std::get_if<Response>(&resolved)) return std::move(*err);
   const auto& rs = std::get<Resolved>(resolved);
   const std::string handle = rs.handle.str();
+  ctx.audit.resource(handle);
 
   auto parsed = values_from_body(ctx.request.body, ctx.request.now_unix);
   if (!parsed) return handle_error(4, handle, parsed.error().message, *pretty);
@@ -370,7 +381,7 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
     if (!current) {
       Resource res{handle, nullptr, nullptr, false};
       auto d = ctx.access.decide(ctx.principal, Action::register_handle, res);
-      if (!d.allow) return fail(d.response_code, "Not permitted to create " + handle + ": " + d.reason);
+      if (!d.allow) return fail(d.response_code, "Not permitted to create " + handle);
       next.values = values;
       const bool has_admin = std::any_of(values.begin(), values.end(),
                                          [](const auto& v) { return v.type == kAdminType; });
@@ -396,7 +407,7 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
           auto it = std::find_if(values.begin(), values.end(), [&](const auto& v) { return v.index == old.index; });
           if (it == values.end()) {
             auto d = ctx.access.decide(ctx.principal, Action::remove_value, Resource{handle, &*current, &old, false});
-            if (!d.allow) return fail(d.response_code, "Not permitted to remove value " + std::to_string(old.index) + ": " + d.reason);
+            if (!d.allow) return fail(d.response_code, "Not permitted to remove value " + std::to_string(old.index));
           }
         }
         merged = values;
@@ -412,15 +423,15 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
                                 [&](const auto& o) { return o.index == v.index; });
         if (old == current->values.end()) {
           auto d = ctx.access.decide(ctx.principal, Action::add_value, Resource{handle, &*current, &v, false});
-          if (!d.allow) return fail(d.response_code, "Not permitted to add value " + std::to_string(v.index) + ": " + d.reason);
+          if (!d.allow) return fail(d.response_code, "Not permitted to add value " + std::to_string(v.index));
         } else if (same_content(*old, v)) {
           v.timestamp = old->timestamp;  // unchanged: keep its history
         } else {
           auto d = ctx.access.decide(ctx.principal, Action::modify_value, Resource{handle, &*current, &*old, false});
-          if (!d.allow) return fail(d.response_code, "Not permitted to modify value " + std::to_string(v.index) + ": " + d.reason);
+          if (!d.allow) return fail(d.response_code, "Not permitted to modify value " + std::to_string(v.index));
           if (old->type != v.type && (old->type == kAdminType || v.type == kAdminType)) {
             auto d2 = ctx.access.decide(ctx.principal, Action::modify_value, Resource{handle, &*current, &v, false});
-            if (!d2.allow) return fail(d2.response_code, "Not permitted to modify value " + std::to_string(v.index) + ": " + d2.reason);
+            if (!d2.allow) return fail(d2.response_code, "Not permitted to modify value " + std::to_string(v.index));
           }
         }
       }
@@ -429,7 +440,7 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
     }
     std::sort(next.values.begin(), next.values.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
     return std::optional<store::Record>(std::move(next));
-  });
+  }, [&](store::WriteView& view) { ctx.audit.append_in(view, created ? 201 : 200, 1); });
   if (!result.ok()) {
     const int code = result.error().code != 0 ? result.error().code : 2;
     return handle_error(code, handle, result.error().message, *pretty);
@@ -450,13 +461,14 @@ Response delete_handle(const Context& ctx, std::string_view text) {
   auto resolved = resolve_identifier(ctx, text, *pretty);
   if (auto* err = std::get_if<Response>(&resolved)) return std::move(*err);
   const std::string handle = std::get<Resolved>(resolved).handle.str();
+  ctx.audit.resource(handle);
 
   auto result = ctx.store.update(handle, [&](const std::optional<store::Record>& current)
                                              -> Result<std::optional<store::Record>> {
     if (!current) return make_error("Handle Not Found", 100);
     if (indexes->empty()) {
       auto d = ctx.access.decide(ctx.principal, Action::delete_handle, Resource{handle, &*current, nullptr, false});
-      if (!d.allow) return make_error("Not permitted to delete " + handle + ": " + d.reason, d.response_code);
+      if (!d.allow) return make_error("Not permitted to delete " + handle, d.response_code);
       return std::optional<store::Record>{};
     }
     store::Record next = *current;
@@ -464,11 +476,11 @@ Response delete_handle(const Context& ctx, std::string_view text) {
       auto it = std::find_if(next.values.begin(), next.values.end(), [&](const auto& v) { return v.index == idx; });
       if (it == next.values.end()) return make_error("Values Not Found: no value at index " + std::to_string(idx), 200);
       auto d = ctx.access.decide(ctx.principal, Action::remove_value, Resource{handle, &*current, &*it, false});
-      if (!d.allow) return make_error("Not permitted to remove value " + std::to_string(idx) + ": " + d.reason, d.response_code);
+      if (!d.allow) return make_error("Not permitted to remove value " + std::to_string(idx), d.response_code);
       next.values.erase(it);
     }
     return std::optional<store::Record>(std::move(next));
-  });
+  }, ctx.audit.store_hook(200));
   if (!result.ok()) {
     return handle_error(result.error().code != 0 ? result.error().code : 2, handle, result.error().message, *pretty);
   }
@@ -495,8 +507,9 @@ Response list_handles(const Context& ctx) {
   if (size == 0 || size > max_size) {
     return handle_error(4, "", "pageSize must be 1 to " + std::to_string(max_size), *pretty);
   }
+  ctx.audit.resource(*prefix);
   auto d = ctx.access.decide(ctx.principal, Action::list_handles, Resource{*prefix, nullptr, nullptr, false});
-  if (!d.allow) return handle_error(d.response_code, "", "Not permitted to list handles under " + *prefix + ": " + d.reason, *pretty);
+  if (!d.allow) return handle_error(d.response_code, "", "Not permitted to list handles under " + *prefix, *pretty);
   const auto listing = ctx.store.list(*prefix, page->value_or(0), size);
   nlohmann::ordered_json body;
   body["responseCode"] = 1;
@@ -513,9 +526,10 @@ Response list_handles(const Context& ctx) {
 Response put_prefix(const Context& ctx, std::string_view text) {
   auto prefix = ids::canonical_prefix(text);
   if (!prefix) return handle_error(102, "", "Invalid prefix: " + prefix.error().message);
+  ctx.audit.resource(*prefix);
   auto d = ctx.access.decide(ctx.principal, Action::home_prefix, Resource{*prefix, nullptr, nullptr, false});
-  if (!d.allow) return handle_error(d.response_code, "", "Not permitted to home " + *prefix + ": " + d.reason);
-  if (auto r = ctx.store.home_prefix(*prefix); !r) return handle_error(2, "", r.error().message);
+  if (!d.allow) return handle_error(d.response_code, "", "Not permitted to home " + *prefix);
+  if (auto r = ctx.store.home_prefix(*prefix, ctx.audit.store_hook(200)); !r) return handle_error(2, "", r.error().message);
   nlohmann::ordered_json body;
   body["responseCode"] = 1;
   body["prefix"] = *prefix;
@@ -525,9 +539,10 @@ Response put_prefix(const Context& ctx, std::string_view text) {
 Response delete_prefix(const Context& ctx, std::string_view text) {
   auto prefix = ids::canonical_prefix(text);
   if (!prefix) return handle_error(102, "", "Invalid prefix: " + prefix.error().message);
+  ctx.audit.resource(*prefix);
   auto d = ctx.access.decide(ctx.principal, Action::unhome_prefix, Resource{*prefix, nullptr, nullptr, false});
-  if (!d.allow) return handle_error(d.response_code, "", "Not permitted to unhome " + *prefix + ": " + d.reason);
-  auto r = ctx.store.unhome_prefix(*prefix);
+  if (!d.allow) return handle_error(d.response_code, "", "Not permitted to unhome " + *prefix);
+  auto r = ctx.store.unhome_prefix(*prefix, ctx.audit.store_hook(200));
   if (!r) return handle_error(2, "", r.error().message);
   if (!*r) return handle_error(100, "", "Prefix " + *prefix + " is not homed on this node");
   nlohmann::ordered_json body;

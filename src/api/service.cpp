@@ -1,7 +1,9 @@
 // service.cpp: authentication and routing; the handlers live in handles.cpp.
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 
+#include "audit_trail.hpp"
 #include "handlers.hpp"
 #include "idra/auth.hpp"
 #include "idra/ca.hpp"
@@ -22,8 +24,28 @@ std::string Principal::id() const {
 }
 
 Service::Service(Config config, store::Store& store, auth::Authenticator& authenticator,
-                 ca::Authority* authority)
-    : config_(std::move(config)), store_(store), auth_(authenticator), ca_(authority) {}
+                 ca::Authority* authority, policy::Engine* policies, AuditSinks audit)
+    : config_(std::move(config)),
+      store_(store),
+      auth_(authenticator),
+      ca_(authority),
+      policies_(policies),
+      default_bundle_(policies ? nullptr : default_policy_bundle()),
+      audit_(std::move(audit)) {}
+
+std::shared_ptr<const policy::Bundle> Service::policy_bundle() const {
+  return policies_ ? policies_->current() : default_bundle_;
+}
+
+std::shared_ptr<const policy::Bundle> default_policy_bundle() {
+  auto bundle = policy::load_bundle(default_policy_files());
+  if (!bundle) {
+    std::string message = "the built-in policy set does not load:";
+    for (const auto& d : bundle.error()) message += " " + d.str() + ";";
+    throw std::logic_error(message);
+  }
+  return std::move(*bundle);
+}
 
 bool Service::ready() const { return store_.healthy(); }
 
@@ -44,17 +66,22 @@ Response method_not_allowed(std::string_view allow) {
 }  // namespace
 
 Response Service::handle(const Request& request) const {
+  RequestAudit audit(request, audit_, store_);
+  Response response;
   try {
-    return dispatch(request);
+    response = dispatch(request, audit);
   } catch (const std::exception& e) {
     // A broken invariant (for example a record that does not decode): loud
     // in the log, generic to the client.
     std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"internal error\",\"what\":\"%s\"}\n", e.what());
-    return plain_error(500, "internal error");
+    response = plain_error(500, "internal error");
   }
+  // The record of every request whose record did not commit with a change.
+  audit.finish(response);
+  return response;
 }
 
-Response Service::dispatch(const Request& request) const {
+Response Service::dispatch(const Request& request, RequestAudit& audit) const {
   auto target = parse_target(request.target);
   if (!target) return plain_error(400, target.error().message);
   const std::string& path = target->path;
@@ -75,6 +102,7 @@ Response Service::dispatch(const Request& request) const {
   constexpr std::string_view kEst = "/.well-known/est/";
   constexpr std::string_view kCrl = "/crl/";
   constexpr std::string_view kCaAdmin = "/api/ca/";
+  constexpr std::string_view kAudit = "/api/audit/";
 
   // The plain-HTTP listener serves only what relying parties fetch without
   // TLS: CRLs and OCSP.
@@ -88,19 +116,49 @@ Response Service::dispatch(const Request& request) const {
   if (request.peer && ca_ != nullptr) {
     client_cert = ca_->classify(request.peer->chain_der, request.peer->fingerprint, request.now_unix);
   }
-  AccessControl access(store_, config_);
+  // One policy set for the whole request, however many decisions it takes.
+  AccessControl access(store_, config_, policy_bundle());
   auto context = [&](const Principal& p) {
-    return Context{request, *target, p, config_, store_, access, ca_, client_cert ? &*client_cert : nullptr};
+    audit.bind(p, access);
+    return Context{request, *target, p, config_, store_, access, audit, ca_, client_cert ? &*client_cert : nullptr};
   };
-  if (revocation_path || path.starts_with(kEst)) {
+  auto with_decision = [&](Response r, const Principal& p) {
+    r.principal = p.id();
+    if (auto d = access.summary()) {
+      r.decision = d->allow ? "allow" : "deny";
+      r.action = std::move(d->action);
+      r.determining = std::move(d->determining);
+      r.policy_errors = std::move(d->errors);
+    }
+    return r;
+  };
+
+  // The client certificate's principal: who an EST re-enrollment, or any API
+  // request without Basic credentials, acts for.
+  // (A certificate lapsed within the grace period acts only for its own
+  // re-enrollment: it makes a principal on the EST path, not on the API.)
+  Principal principal;
+  const bool est_path = path.starts_with(kEst);
+  if (client_cert && client_cert->kind != ca::ClientCert::Kind::idevid && (!client_cert->expired || est_path)) {
+    principal.kind = Principal::Kind::certificate;
+    principal.handle = client_cert->identifier;
+    principal.organization = client_cert->organization;
+    principal.role = client_cert->role;
+    principal.profile = client_cert->profile;
+    principal.fingerprint = client_cert->fingerprint;
+    principal.node_admin = client_cert->kind == ca::ClientCert::Kind::issued && client_cert->role == "admin";
+  }
+
+  if (revocation_path || est_path) {
     if (ca_ == nullptr) return plain_error(404, "this node runs no certificate authority");
     if (config_.read_only && method == "POST" && path.starts_with(kEst)) {
       return handle_error(7, "", "this node is read-only (backup or maintenance); enrollment is refused");
     }
     const Principal nobody;
-    Response r = path.starts_with(kEst)   ? est(context(nobody), std::string_view(path).substr(kEst.size()))
+    Response r = path.starts_with(kEst)   ? est(context(principal), std::string_view(path).substr(kEst.size()))
                  : path.starts_with(kCrl) ? crl(context(nobody), std::string_view(path).substr(kCrl.size()))
                                           : ocsp(context(nobody), std::string_view(path).substr(5));
+    r = with_decision(std::move(r), principal);
     if (client_cert) r.principal = "cert:" + (client_cert->identifier.empty() ? client_cert->fingerprint.substr(0, 16) : client_cert->identifier);
     return r;
   }
@@ -111,16 +169,6 @@ Response Service::dispatch(const Request& request) const {
   // Authenticate: Basic "index:handle" with the secret of that HS_SECKEY, or
   // the client certificate (always, and explicitly with Handle.Net's
   // "Authorization: Handle clientCert=true").
-  Principal principal;
-  if (client_cert && client_cert->kind != ca::ClientCert::Kind::idevid && !client_cert->expired) {
-    principal.kind = Principal::Kind::certificate;
-    principal.handle = client_cert->identifier;
-    principal.organization = client_cert->organization;
-    principal.role = client_cert->role;
-    principal.profile = client_cert->profile;
-    principal.fingerprint = client_cert->fingerprint;
-    principal.node_admin = client_cert->kind == ca::ClientCert::Kind::issued && client_cert->role == "admin";
-  }
   if (auto authz = request.header("authorization")) {
     auto parsed = auth::parse_basic(*authz);
     if (!parsed) {
@@ -187,6 +235,12 @@ Response Service::dispatch(const Request& request) const {
       if (method == "POST") return batch_resolve(ctx);
       return method_not_allowed("POST");
     }
+    if (path == "/api/policy" || path == "/api/policy/reload") {
+      // A reload changes no LMDB data: its record commits before the answer.
+      if (path == "/api/policy/reload") audit.durable();
+      return policy_admin(ctx, policies_, path == "/api/policy/reload");
+    }
+    if (path.starts_with(kAudit)) return audit_api(ctx, std::string_view(path).substr(kAudit.size()), audit_);
     if (path.starts_with(kPrefixes) && path.size() > kPrefixes.size()) {
       const std::string_view prefix = std::string_view(path).substr(kPrefixes.size());
       if (method == "PUT") return put_prefix(ctx, prefix);
@@ -195,8 +249,7 @@ Response Service::dispatch(const Request& request) const {
     }
     return plain_error(404, "no such resource: " + path.substr(0, 200));
   }();
-  response.principal = principal.id();
-  return response;
+  return with_decision(std::move(response), principal);
 }
 
 }  // namespace idra::api

@@ -216,7 +216,8 @@ pki::IssueUrls Authority::urls() const {
 // Tokens.
 
 Result<std::string> Authority::create_token(std::string_view identifier, std::string_view profile_name,
-                                            std::chrono::seconds ttl, std::int64_t now_unix) {
+                                            std::chrono::seconds ttl, std::int64_t now_unix,
+                                            const CommitHook& also) {
   auto id = ids::identify(identifier, mapping_);
   if (!id) return fail(400, "identifier: " + id.error().message);
   const pki::Profile* p = profile(profile_name);
@@ -235,6 +236,7 @@ Result<std::string> Authority::create_token(std::string_view identifier, std::st
   codec::TokenEntry entry{id->handle, p->name, *hash, now_unix, now_unix + ttl.count(), 0, {}};
   auto written = store_.transact([&](store::WriteView& v) -> Result<void> {
     v.put(store::Table::tokens, token_id, codec::encode(entry));
+    if (also) also(v, {});
     return {};
   });
   if (!written) {
@@ -279,7 +281,8 @@ Result<void> check_csr_identity(const pki::CsrInfo& csr, const std::string& iden
 
 Result<Enrolled> Authority::enroll(const std::string& identifier, const pki::Profile& profile,
                                    const pki::CsrInfo& csr, std::string_view via,
-                                   const std::optional<std::string>& token_id, std::int64_t now_unix) {
+                                   const std::optional<std::string>& token_id, std::int64_t now_unix,
+                                   const CommitHook& also) {
   if (auto ok = pki::accepts_key(profile, *csr.public_key); !ok) return fail(400, ok.error().message);
   if (auto ok = check_csr_identity(csr, identifier, mapping_); !ok) return ok.error();
   if (!identifier.empty() && !served_here(store_, identifier)) {
@@ -290,11 +293,12 @@ Result<Enrolled> Authority::enroll(const std::string& identifier, const pki::Pro
   if (identifier.size() <= 64) identity.subject.common_name = identifier;
   auto cert = pki::issue_certificate(ca_.issuer, *csr.public_key, profile, identity, urls());
   if (!cert) return fail(400, cert.error().message);
-  return commit(std::move(cert).value(), identifier, profile.name, via, token_id, now_unix);
+  return commit(std::move(cert).value(), identifier, profile.name, via, token_id, now_unix, also);
 }
 
 Result<Enrolled> Authority::enroll_with_token(const TokenAuth& auth, std::span<const unsigned char> csr_der,
-                                              std::string_view label, std::int64_t now_unix) {
+                                              std::string_view label, std::int64_t now_unix,
+                                              const CommitHook& also) {
   // The token first: nothing about the CSR is looked at for an unauthorized client.
   const auto dot = auth.token.find('.');
   if (dot != 32 || auth.token.size() > 200) return fail(401, "malformed enrollment token");
@@ -318,11 +322,12 @@ Result<Enrolled> Authority::enroll_with_token(const TokenAuth& auth, std::span<c
   if (p == nullptr) return fail(500, "the token's profile \"" + token.profile + "\" no longer exists");
   auto csr = pki::parse_csr(csr_der);
   if (!csr) return fail(400, "CSR: " + csr.error().message);
-  return enroll(token.identifier, *p, *csr, "token", token_id, now_unix);
+  return enroll(token.identifier, *p, *csr, "token", token_id, now_unix, also);
 }
 
 Result<Enrolled> Authority::enroll_with_idevid(const ClientCert& idevid, std::span<const unsigned char> csr_der,
-                                               std::string_view label, std::int64_t now_unix) {
+                                               std::string_view label, std::int64_t now_unix,
+                                               const CommitHook& also) {
   if (idevid.kind != ClientCert::Kind::idevid) return fail(403, "not an IDevID certificate");
   if (!label.empty() && label != idevid.profile) {
     return fail(403, "IDevID enrollment is for profile \"" + idevid.profile + "\", not \"" + std::string(label) + "\"");
@@ -331,11 +336,11 @@ Result<Enrolled> Authority::enroll_with_idevid(const ClientCert& idevid, std::sp
   if (p == nullptr) return fail(500, "no profile \"" + idevid.profile + "\"");
   auto csr = pki::parse_csr(csr_der);
   if (!csr) return fail(400, "CSR: " + csr.error().message);
-  return enroll(idevid.identifier, *p, *csr, "idevid", std::nullopt, now_unix);
+  return enroll(idevid.identifier, *p, *csr, "idevid", std::nullopt, now_unix, also);
 }
 
 Result<Enrolled> Authority::reenroll(const ClientCert& current, std::span<const unsigned char> csr_der,
-                                     std::string_view label, std::int64_t now_unix) {
+                                     std::string_view label, std::int64_t now_unix, const CommitHook& also) {
   if (current.kind != ClientCert::Kind::issued) {
     return fail(403, "re-enrollment needs a certificate issued by this CA");
   }
@@ -352,13 +357,14 @@ Result<Enrolled> Authority::reenroll(const ClientCert& current, std::span<const 
   if (p == nullptr) return fail(500, "the certificate's profile \"" + entry->profile + "\" no longer exists");
   auto csr = pki::parse_csr(csr_der);
   if (!csr) return fail(400, "CSR: " + csr.error().message);
-  return enroll(entry->identifier, *p, *csr, "reenroll", std::nullopt, now_unix);
+  return enroll(entry->identifier, *p, *csr, "reenroll", std::nullopt, now_unix, also);
 }
 
 // ---------------------------------------------------------------------------
 // Administration.
 
-Result<Enrolled> Authority::issue(const EVP_PKEY& public_key, const IssueRequest& request, std::int64_t now_unix) {
+Result<Enrolled> Authority::issue(const EVP_PKEY& public_key, const IssueRequest& request, std::int64_t now_unix,
+                                  const CommitHook& also) {
   const pki::Profile* p = profile(request.profile);
   if (p == nullptr) return fail(400, "no certificate profile \"" + request.profile + "\"");
   std::string identifier;
@@ -376,7 +382,7 @@ Result<Enrolled> Authority::issue(const EVP_PKEY& public_key, const IssueRequest
   identity.names = request.names;
   auto cert = pki::issue_certificate(ca_.issuer, public_key, *p, identity, urls());
   if (!cert) return fail(400, cert.error().message);
-  return commit(std::move(cert).value(), identifier, p->name, request.via, std::nullopt, now_unix);
+  return commit(std::move(cert).value(), identifier, p->name, request.via, std::nullopt, now_unix, also);
 }
 
 // commit records a freshly issued certificate in one transaction: its entry
@@ -385,7 +391,7 @@ Result<Enrolled> Authority::issue(const EVP_PKEY& public_key, const IssueRequest
 // commits) and, when there is an identifier, the values of its record.
 Result<Enrolled> Authority::commit(pki::X509Ptr cert, const std::string& identifier, std::string_view profile,
                                    std::string_view via, const std::optional<std::string>& token_id,
-                                   std::int64_t now_unix) {
+                                   std::int64_t now_unix, const CommitHook& also) {
   CertEntry entry = entry_of(*cert, identifier, profile, via, now_unix);
   const std::string pem = pki::to_pem(*cert);
   auto committed = store_.transact([&](store::WriteView& v) -> Result<void> {
@@ -410,6 +416,7 @@ Result<Enrolled> Authority::commit(pki::X509Ptr cert, const std::string& identif
       set_value(record, text_value(kCertSerialIndex, "IDRA_CERT_SERIAL", entry.serial, now_unix));
       if (auto r = v.put_record(identifier, record); !r) return fail(400, r.error().message);
     }
+    if (also) also(v, std::span<const CertEntry>(&entry, 1));
     return {};
   });
   if (!committed) return committed.error().code ? committed.error() : fail(500, committed.error().message);
@@ -470,7 +477,7 @@ Authority::Page Authority::list(std::string_view identifier, std::string_view cu
 }
 
 Result<std::vector<CertEntry>> Authority::revoke(std::string_view serial_or_identifier, int reason,
-                                                 std::int64_t now_unix) {
+                                                 std::int64_t now_unix, const CommitHook& also) {
   if (pki::crl_reason_name(reason).empty()) return fail(400, "unknown revocation reason code " + std::to_string(reason));
   std::vector<CertEntry> revoked;
   auto committed = store_.transact([&](store::WriteView& v) -> Result<void> {
@@ -521,6 +528,7 @@ Result<std::vector<CertEntry>> Authority::revoke(std::string_view serial_or_iden
                                     "revoked:" + std::string(pki::crl_reason_name(reason)), now_unix));
       if (auto r = v.put_record(identifier, *record); !r) return fail(500, r.error().message);
     }
+    if (also) also(v, revoked);
     return {};
   });
   if (!committed) return committed.error().code ? committed.error() : fail(500, committed.error().message);

@@ -4,7 +4,9 @@
 #include <iostream>
 #include <optional>
 
+#include "audit_commands.hpp"
 #include "ca_commands.hpp"
+#include "policy_commands.hpp"
 #include "client.hpp"
 #include "idra/cli.hpp"
 #include "idra/ids.hpp"
@@ -51,6 +53,8 @@ Commands:
   id check    parse an identifier and print its canonical handle
   import      load records from an NDJSON file into a data directory
   ca          the certificate authority: init, tokens, issue, list, revoke
+  policy      Cedar policies: check, explain a decision, run policy tests
+  audit       verify the node's audit log: checkpoints, consistency, inclusion, exports
 
 Run 'idra <command> --help' for the options of one command.
 
@@ -332,6 +336,8 @@ std::variant<ServeOptions, ImportOptions, int> run(int argc, char** argv) {
   }
   if (cmd == "import") return import_command(argc, argv, 2);
   if (cmd == "ca") return ca_command(argc, argv, 2);
+  if (cmd == "policy") return policy_command(argc, argv, 2);
+  if (cmd == "audit") return audit_command(argc, argv, 2);
   if (cmd == "id") {
     if (argc >= 3 && std::strcmp(argv[2], "check") == 0) return id_check(argc, argv, 3);
     if (wants_help(argc, argv, 2)) {

@@ -100,6 +100,13 @@ Result<Reply> https_call(const CallArgs& call) {
     } else {
       ctx.set_default_verify_paths();
     }
+    if (!call.client_certificate.empty()) {
+      if (!call.client_key_password.empty()) {
+        ctx.set_password_callback([pw = call.client_key_password](std::size_t, ssl::context::password_purpose) { return pw; });
+      }
+      ctx.use_certificate_chain_file(call.client_certificate);
+      ctx.use_private_key_file(call.client_key.empty() ? call.client_certificate : call.client_key, ssl::context::pem);
+    }
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
     // Verify the certificate against the host name or IP address we dial.
     boost::system::error_code ec;
@@ -132,11 +139,23 @@ Result<Reply> https_call(const CallArgs& call) {
     bhttp::read(stream, buffer, parser);
     auto res = parser.release();
     stream.shutdown(ec);  // the server may close first; nothing to do about it
-    Reply reply{res.result_int(), std::move(res.body())};
+    Reply reply{res.result_int(), std::move(res.body()), {}};
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      reply.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
     return reply;
   } catch (const std::exception& e) {
     return make_error(e.what());
   }
+}
+
+std::string Reply::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lower_name) return v;
+  }
+  return {};
 }
 
 std::string reply_message(const Reply& reply) {

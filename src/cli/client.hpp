@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -32,10 +33,19 @@ struct CallArgs {
   std::string authorization;
   std::string content_type = "application/json";
   std::string body;
+  // A client certificate for mutual TLS: a PEM chain (leaf first) and its
+  // PEM private key, plain or encrypted under |client_key_password|.
+  std::string client_certificate;
+  std::string client_key;
+  std::string client_key_password;
 };
+
 struct Reply {
   unsigned status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // header returns the first header named |lower_name|, or "".
+  std::string header(std::string_view lower_name) const;
 };
 
 // https_call sends one request over a verified TLS connection (host name or

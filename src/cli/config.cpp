@@ -77,7 +77,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   const char* top = "config";
   if (auto r = check_keys(j, top, {"data", "listen", "threads", "io_model", "blocking_threads", "id_prefix",
                                    "node_admins", "access_log", "durable", "read_only", "store", "limits", "auth", "tls",
-                                   "plain_http", "ca"});
+                                   "plain_http", "ca", "policy", "audit"});
       !r) {
     return r;
   }
@@ -267,6 +267,47 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
         e.certificate = std::move(*pem);
         o.ca.external_cas.push_back(std::move(e));
       }
+    }
+  }
+  if (j.contains("policy")) {
+    const auto& c = j["policy"];
+    const char* w = "policy";
+    if (auto r = check_keys(c, w, {"directory", "watch_interval_ms"}); !r) return r;
+    if (c.contains("directory")) {
+      if (!c["directory"].is_string()) return make_error("config key policy.directory must be a path");
+      o.policies_dir = c["directory"].get<std::string>();
+    }
+    std::uint64_t ms = static_cast<std::uint64_t>(o.policy_watch_interval.count());
+    if (auto r = read_uint(c, w, "watch_interval_ms", ms, 0, 3'600'000); !r) return r;
+    o.policy_watch_interval = std::chrono::milliseconds(ms);
+  }
+  if (j.contains("audit")) {
+    const auto& c = j["audit"];
+    const char* w = "audit";
+    if (auto r = check_keys(c, w, {"enabled", "batch_size", "max_delay_ms", "checkpoint_interval_ms", "origin",
+                                   "pseudonymize_key_file"});
+        !r) {
+      return r;
+    }
+    std::uint64_t delay = static_cast<std::uint64_t>(o.audit.max_delay.count());
+    std::uint64_t interval = static_cast<std::uint64_t>(o.audit.checkpoint_interval.count());
+    for (auto r : {read_bool(c, w, "enabled", o.audit.enabled),
+                   read_uint(c, w, "batch_size", o.audit.batch_size, 1, 65536),
+                   read_uint(c, w, "max_delay_ms", delay, 0, 100),
+                   read_uint(c, w, "checkpoint_interval_ms", interval, 1, 86'400'000)}) {
+      if (!r) return r;
+    }
+    o.audit.max_delay = std::chrono::milliseconds(delay);
+    o.audit.checkpoint_interval = std::chrono::milliseconds(interval);
+    if (c.contains("origin")) {
+      if (!c["origin"].is_string() || c["origin"].get<std::string>().empty()) {
+        return make_error("config key audit.origin must be a non-empty string");
+      }
+      o.audit.origin = c["origin"].get<std::string>();
+    }
+    if (c.contains("pseudonymize_key_file")) {
+      if (!c["pseudonymize_key_file"].is_string()) return make_error("config key audit.pseudonymize_key_file must be a path");
+      o.audit.pseudonymize_key_file = c["pseudonymize_key_file"].get<std::string>();
     }
   }
   return {};

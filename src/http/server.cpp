@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "access_log.hpp"
+#include "idra/auth.hpp"
 #include "idra/http.hpp"
 #include "peer.hpp"
 
@@ -184,6 +185,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_read_header(beast::error_code ec, std::size_t) {
     idle_ = false;
     start_ = Clock::now();
+    // One id per request: in the X-Request-Id header, the access log line
+    // and the audit record, so that the three can be matched.
+    request_id_ = auth::random_hex(16);
     if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == ssl::error::stream_truncated) {
       return do_close();
@@ -241,7 +245,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     log_method_ = areq.method;
     log_target_ = areq.target.substr(0, 512);
     areq.client_address = client_;
-    areq.now_unix = static_cast<std::int64_t>(std::time(nullptr));
+    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    areq.now_unix_ms = static_cast<std::int64_t>(wall_ms);
+    areq.now_unix = areq.now_unix_ms / 1000;
+    areq.received = start_;
+    areq.request_id = request_id_;
     areq.headers.reserve(8);
     for (const auto& field : req) {
       std::string name(field.name_string());
@@ -290,6 +300,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     res_.version(11);
     res_.result(r.status);
     res_.set(bhttp::field::server, "idra");
+    if (!request_id_.empty()) res_.set("x-request-id", request_id_);
     for (auto& [k, v] : r.headers) res_.insert(k, v);
     const bool close = !keep_alive_ || sh_.stopping.load(std::memory_order_relaxed) ||
                        requests_ >= sh_.config.limits.max_requests_per_connection;
@@ -301,12 +312,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       res_.body() = std::move(r.body);
       if (r.status != 304 && r.status != 204) res_.prepare_payload();
     }
-    if (sh_.config.access_log) log(r.status, head_ ? 0 : body_bytes, r.principal);
+    if (sh_.config.access_log) log(r.status, head_ ? 0 : body_bytes, r);
     beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.write_timeout);
     bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
   }
 
-  void log(unsigned status, std::size_t bytes, const std::string& principal) {
+  // log writes the request's line. |r|'s body has been moved out already;
+  // its principal and policy decision are what the line needs.
+  void log(unsigned status, std::size_t bytes, const api::Response& r) {
+    const std::string& principal = r.principal;
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
     std::string line;
     line.reserve(256);
@@ -316,6 +330,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     json_escape(line, log_method_);
     line += "\",\"path\":\"";
     json_escape(line, log_target_);
+    line += "\",\"request_id\":\"";
+    line += request_id_;  // hex: needs no escaping
     line += "\",\"status\":" + std::to_string(status) + ",\"bytes\":" + std::to_string(bytes) +
             ",\"us\":" + std::to_string(us) + ",\"client\":\"";
     json_escape(line, client_);
@@ -327,7 +343,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       line += "\",\"cert\":\"";
       line.append(peer_->fingerprint, 0, 16);
     }
-    line += "\"}";
+    if (!r.decision.empty()) {
+      // The policy decision and why: the determining policies and any that
+      // errored (their ids and messages; never request contents).
+      line += "\",\"action\":\"";
+      json_escape(line, r.action);
+      line += "\",\"decision\":\"";
+      line += r.decision;
+      line += "\",\"policies\":[";
+      for (std::size_t i = 0; i < r.determining.size(); ++i) {
+        line += i ? ",\"" : "\"";
+        json_escape(line, r.determining[i]);
+        line += "\"";
+      }
+      line += "]";
+      if (!r.policy_errors.empty()) {
+        line += ",\"policy_errors\":[";
+        for (std::size_t i = 0; i < r.policy_errors.size(); ++i) {
+          line += i ? ",\"" : "\"";
+          json_escape(line, r.policy_errors[i]);
+          line += "\"";
+        }
+        line += "]";
+      }
+      line += "}";
+    } else {
+      line += "\"}";
+    }
     sh_.log.append(line);
     log_method_.clear();
     log_target_.clear();
@@ -369,6 +411,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bhttp::response<bhttp::string_body> res_;
   std::string client_ = "-";
   std::string log_method_;
+  std::string request_id_;
   std::string log_target_;
   Clock::time_point start_ = Clock::now();
   std::size_t requests_ = 0;

@@ -409,7 +409,7 @@ Result<void> Store::put_many(const std::vector<std::pair<std::string, Record>>& 
   });
 }
 
-Result<void> Store::update(std::string_view handle, const UpdateFn& fn) {
+Result<void> Store::update(std::string_view handle, const UpdateFn& fn, const CommitHook& also) {
   Impl& s = *impl_;
   if (!Impl::handle_fits(handle)) return Impl::handle_error(handle);
   const std::string key = keys::record_key(handle);
@@ -423,6 +423,10 @@ Result<void> Store::update(std::string_view handle, const UpdateFn& fn) {
       txn.put(s.records, key, Impl::stored_value(handle, encode_for_store(**next)));
     } else if (current) {
       txn.del(s.records, key);
+    }
+    if (also) {
+      WriteView view(&s, txn);
+      also(view);
     }
     return {};
   });
@@ -480,11 +484,15 @@ HandlePage Store::list(std::string_view prefix, std::uint64_t page, std::uint64_
   });
 }
 
-Result<void> Store::home_prefix(std::string_view prefix) {
+Result<void> Store::home_prefix(std::string_view prefix, const CommitHook& also) {
   Impl& s = *impl_;
   if (!s.key_fits(prefix)) return s.key_error("prefix", prefix);
   auto done = s.write([&](lmdb::WriteTxn& txn) -> Result<void> {
     txn.put(s.prefixes, prefix, "");
+    if (also) {
+      WriteView view(&s, txn);
+      also(view);
+    }
     return {};
   });
   if (done) {
@@ -494,10 +502,17 @@ Result<void> Store::home_prefix(std::string_view prefix) {
   return done;
 }
 
-Result<bool> Store::unhome_prefix(std::string_view prefix) {
+Result<bool> Store::unhome_prefix(std::string_view prefix, const CommitHook& also) {
   Impl& s = *impl_;
   if (!s.key_fits(prefix)) return false;
-  auto removed = s.write([&](lmdb::WriteTxn& txn) -> Result<bool> { return txn.del(s.prefixes, prefix); });
+  auto removed = s.write([&](lmdb::WriteTxn& txn) -> Result<bool> {
+    if (!txn.del(s.prefixes, prefix)) return false;
+    if (also) {
+      WriteView view(&s, txn);
+      also(view);
+    }
+    return true;
+  });
   if (removed) {
     std::unique_lock lock(s.homed_mu);
     s.homed.erase(std::string(prefix));

@@ -1,0 +1,201 @@
+// AccessControl: how a request becomes a Cedar request (principal entity,
+// resource hierarchy, value entities, context) and what the shipped policy set
+// decides with it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "api/access.hpp"
+#include "api/hs_data.hpp"
+#include "idra/api.hpp"
+#include "idra/policy.hpp"
+#include "idra/store.hpp"
+
+namespace idra::api {
+namespace {
+
+std::shared_ptr<const policy::Bundle> bundle_of(std::string cedar) {
+  auto b = policy::load_bundle(std::vector<policy::PolicyFile>{{"test.cedar", std::move(cedar), ""}});
+  if (!b) {
+    std::string m;
+    for (const auto& d : b.error()) m += d.str() + "\n";
+    ADD_FAILURE() << m;
+    return nullptr;
+  }
+  return *b;
+}
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/idra-access-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    store::Options options;
+    options.durable = false;
+    options.prefault_max_bytes = 0;
+    store_ = std::move(store::Store::open(dir_ / "db", options).value());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static Principal device(std::string id) {
+    Principal p;
+    p.kind = Principal::Kind::certificate;
+    p.handle = std::move(id);
+    p.role = "device";
+    p.profile = "device";
+    p.organization = "acme";
+    p.fingerprint = "ab";
+    return p;
+  }
+  static Principal handle_admin(std::string handle, std::uint32_t index) {
+    Principal p;
+    p.kind = Principal::Kind::handle;
+    p.handle = std::move(handle);
+    p.index = index;
+    return p;
+  }
+  static store::HandleValue val(std::uint32_t index, std::string type, bool public_read = true) {
+    store::HandleValue v;
+    v.index = index;
+    v.type = std::move(type);
+    v.data = "x";
+    v.permissions.public_read = public_read;
+    return v;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  Config config_;
+};
+
+TEST_F(AccessTest, PrincipalEntities) {
+  auto anon = AccessControl::principal_entity(Principal{});
+  EXPECT_EQ(anon.uid, (policy::EntityUid{"Anonymous", "anonymous"}));
+  EXPECT_TRUE(anon.parents.empty());
+
+  auto dev = AccessControl::principal_entity(device("88.100/D1"));
+  EXPECT_EQ(dev.uid, (policy::EntityUid{"Device", "88.100/D1"}));
+  EXPECT_EQ(dev.attrs.at("record"), policy::Value(policy::EntityUid{"Identifier", "88.100/D1"}));
+  EXPECT_EQ(dev.parents, (std::vector<policy::EntityUid>{{"Role", "device"}, {"Org", "acme"}}));
+
+  Principal partner = device("partner-7");
+  partner.role = "partner";
+  partner.profile = "partner";
+  auto user = AccessControl::principal_entity(partner);
+  EXPECT_EQ(user.uid, (policy::EntityUid{"User", "partner-7"}));
+  EXPECT_EQ(user.attrs.at("org"), policy::Value(policy::EntityUid{"Org", "acme"}));
+  EXPECT_EQ(user.attrs.at("kind"), policy::Value("certificate"));
+
+  Principal admin = handle_admin("0.NA/IDRA", 300);
+  admin.node_admin = true;
+  auto u = AccessControl::principal_entity(admin);
+  EXPECT_EQ(u.uid, (policy::EntityUid{"User", "300:0.NA/IDRA"}));
+  EXPECT_EQ(u.parents, (std::vector<policy::EntityUid>{{"Role", "admin"}}));
+}
+
+TEST_F(AccessTest, PrefixHierarchyIsDottedNotStringPrefix) {
+  auto b = bundle_of(R"(permit (principal, action == Action::"resolve", resource in Prefix::"20.500");)");
+  ASSERT_TRUE(b);
+  AccessControl access(*store_, config_, b);
+  const Principal anon;
+  EXPECT_TRUE(access.decide(anon, Action::resolve, Resource{"20.500/X"}).allow);
+  EXPECT_TRUE(access.decide(anon, Action::resolve, Resource{"20.500.7.1/X"}).allow);
+  EXPECT_FALSE(access.decide(anon, Action::resolve, Resource{"20.5001/X"}).allow);
+  EXPECT_FALSE(access.decide(anon, Action::resolve, Resource{"20/X"}).allow);
+  // A prefix handle 0.NA/20.500.1 is governed by (and so lies in) 20.500.1.
+  EXPECT_TRUE(access.decide(anon, Action::resolve, Resource{"0.NA/20.500.1"}).allow);
+  // A prefix resource sits in its own chain.
+  auto c = bundle_of(R"(permit (principal, action == Action::"listHandles", resource in Prefix::"20.500");)");
+  AccessControl access2(*store_, config_, c);
+  EXPECT_TRUE(access2.decide(anon, Action::list_handles, Resource{"20.500.1"}).allow);
+  EXPECT_FALSE(access2.decide(anon, Action::list_handles, Resource{"20.5001"}).allow);
+}
+
+TEST_F(AccessTest, ValuesCarryTheirPermissionsAndLieInTheirIdentifier) {
+  auto b = bundle_of(R"(
+    @id("public") permit (principal, action == Action::"readValue", resource) when { resource.publicRead };
+    @id("urls") permit (principal, action == Action::"readValue", resource in Identifier::"88.100/R")
+      when { resource.type == "URL" && resource.index < 10 };)");
+  AccessControl access(*store_, config_, b);
+  store::Record rec;
+  rec.values = {val(1, "URL", false), val(2, "EMAIL", true), val(11, "URL", false), val(12, "DESC", false)};
+  const Principal anon;
+  std::vector<std::uint32_t> seen;
+  for (const auto& v : rec.values) {
+    if (access.decide(anon, Action::read_value, Resource{"88.100/R", &rec, &v}).allow) seen.push_back(v.index);
+  }
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{1, 2}));
+  const auto s = access.summary();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->action, "readValue");
+  EXPECT_TRUE(s->allow);
+  EXPECT_EQ(s->determining, (std::vector<std::string>{"urls"}));
+}
+
+TEST_F(AccessTest, HandleAdminPermissionsReachTheContext) {
+  // 0.NA/88.100 names 200:88.100/ADMINS, a group listing 300:88.100/ALICE.
+  store::Record prefix;
+  store::HandleValue admin;
+  admin.index = 100;
+  admin.type = "HS_ADMIN";
+  admin.data = encode_admin(AdminRef{"88.100/ADMINS", 200, static_cast<std::uint16_t>(permission_bit(Perm::add_value) | permission_bit(Perm::list_handles))});
+  prefix.values = {admin};
+  ASSERT_TRUE(store_->put("0.NA/88.100", prefix).ok());
+  store::Record group;
+  store::HandleValue vlist;
+  vlist.index = 200;
+  vlist.type = "HS_VLIST";
+  vlist.data = encode_vlist({store::Reference{"88.100/ALICE", 300}});
+  group.values = {vlist};
+  ASSERT_TRUE(store_->put("88.100/ADMINS", group).ok());
+
+  auto b = bundle_of(R"(
+    @id("add") permit (principal, action == Action::"update", resource)
+      when { context.change == "add" && context.handleAdmin.contains("add_value") };
+    @id("list") permit (principal, action == Action::"listHandles", resource)
+      when { context.handleAdmin.containsAll(["list_handles"]) };)");
+  AccessControl access(*store_, config_, b);
+  store::Record rec;
+  rec.values = {val(1, "URL")};
+  const auto v = val(2, "URL");
+  EXPECT_TRUE(access.decide(handle_admin("88.100/ALICE", 300), Action::add_value, Resource{"88.100/R", &rec, &v}).allow);
+  EXPECT_FALSE(access.decide(handle_admin("88.100/BOB", 300), Action::add_value, Resource{"88.100/R", &rec, &v}).allow);
+  EXPECT_FALSE(access.decide(handle_admin("88.100/ALICE", 300), Action::modify_value, Resource{"88.100/R", &rec, &rec.values[0]}).allow);
+  EXPECT_TRUE(access.decide(handle_admin("88.100/ALICE", 300), Action::list_handles, Resource{"88.100"}).allow);
+  const auto d = access.decide(Principal{}, Action::list_handles, Resource{"88.100"});
+  EXPECT_FALSE(d.allow);
+  EXPECT_EQ(d.response_code, 402) << "anonymous callers are told to authenticate";
+  EXPECT_FALSE(access.decide(handle_admin("88.100/BOB", 1), Action::list_handles, Resource{"88.100"}).allow);
+  EXPECT_EQ(access.decide(handle_admin("88.100/BOB", 1), Action::list_handles, Resource{"88.100"}).response_code, 401);
+}
+
+TEST_F(AccessTest, ShippedPoliciesDevicesOwnRecordOnly) {
+  AccessControl access(*store_, config_, default_policy_bundle());
+  store::Record own, other;
+  own.values = {val(1, "URL"), val(2, "IDRA_CERT_STATUS"), val(100, "HS_ADMIN")};
+  other.values = {val(1, "URL")};
+  const auto d1 = device("88.100/D1");
+  EXPECT_TRUE(access.decide(d1, Action::modify_value, Resource{"88.100/D1", &own, &own.values[0]}).allow);
+  EXPECT_FALSE(access.decide(d1, Action::modify_value, Resource{"88.100/D1", &own, &own.values[1]}).allow);
+  EXPECT_FALSE(access.decide(d1, Action::modify_value, Resource{"88.100/D1", &own, &own.values[2]}).allow);
+  EXPECT_FALSE(access.decide(d1, Action::modify_value, Resource{"88.100/D2", &other, &other.values[0]}).allow);
+  EXPECT_FALSE(access.decide(d1, Action::delete_handle, Resource{"88.100/D1", &own}).allow);
+  EXPECT_TRUE(access.decide(d1, Action::reenroll, Resource{"88.100/D1", nullptr, nullptr, false, "device"}).allow);
+  EXPECT_FALSE(access.decide(d1, Action::reenroll, Resource{"88.100/D2", nullptr, nullptr, false, "device"}).allow);
+  // The first denial is what the request's log line shows.
+  const auto s = access.summary();
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->allow);
+  EXPECT_EQ(s->action, "update");
+}
+
+TEST_F(AccessTest, NoBundleDeniesEverything) {
+  AccessControl access(*store_, config_, nullptr);
+  EXPECT_FALSE(access.decide(Principal{}, Action::resolve, Resource{"88.100/X"}).allow);
+}
+
+}  // namespace
+}  // namespace idra::api
