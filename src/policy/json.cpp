@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "idra/policy.hpp"
+#include "policy/lexer.hpp"
 #include "policy/extensions.hpp"
 
 namespace idra::policy {
@@ -230,96 +231,6 @@ Result<RecordValue> record_from_json(const Json& j, const std::string& path) {
   return fields;
 }
 
-// Cedar string escapes: \n \r \t \\ \0 \' \" \xHH (at most 7f) \u{1 to 6 hex}.
-bool unescape_cedar(std::string_view body, std::string& out) {
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (c != '\\') {
-      out += c;
-      continue;
-    }
-    if (++i >= body.size()) return false;
-    switch (body[i]) {
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case '0':
-        out += '\0';
-        break;
-      case '\'':
-        out += '\'';
-        break;
-      case '"':
-        out += '"';
-        break;
-      case 'x': {
-        if (i + 2 >= body.size()) return false;
-        const auto hex = [](char h) {
-          if (h >= '0' && h <= '9') return h - '0';
-          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-          return -1;
-        };
-        const int hi = hex(body[i + 1]);
-        const int lo = hex(body[i + 2]);
-        if (hi < 0 || lo < 0 || hi > 7) return false;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        break;
-      }
-      case 'u': {
-        if (i + 1 >= body.size() || body[i + 1] != '{') return false;
-        std::size_t j = i + 2;
-        std::uint32_t cp = 0;
-        std::size_t digits = 0;
-        while (j < body.size() && body[j] != '}') {
-          const char h = body[j];
-          int v = -1;
-          if (h >= '0' && h <= '9')
-            v = h - '0';
-          else if (h >= 'a' && h <= 'f')
-            v = h - 'a' + 10;
-          else if (h >= 'A' && h <= 'F')
-            v = h - 'A' + 10;
-          if (v < 0 || ++digits > 6) return false;
-          cp = cp * 16 + static_cast<std::uint32_t>(v);
-          ++j;
-        }
-        if (j >= body.size() || digits == 0) return false;
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-        if (cp < 0x80) {
-          out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          out += static_cast<char>(0xc0 | (cp >> 6));
-          out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-          out += static_cast<char>(0xe0 | (cp >> 12));
-          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-          out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else {
-          out += static_cast<char>(0xf0 | (cp >> 18));
-          out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-          out += static_cast<char>(0x80 | (cp & 0x3f));
-        }
-        i = j;
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -411,9 +322,9 @@ Result<EntityUid> entity_uid_from_text(std::string_view text) {
     ++pos;
   }
   if (pos >= text.size()) return bad("unterminated string");
-  std::string id;
-  if (!unescape_cedar(text.substr(body_start, pos - body_start), id))
-    return bad("invalid escape in the id");
+  std::string id, escape_error;
+  if (!lex::unescape(text.substr(body_start, pos - body_start), id, escape_error))
+    return bad("invalid escape in the id: " + escape_error);
   ++pos;
   skip_space();
   if (pos != text.size()) return bad("unexpected text after the id");
