@@ -15,6 +15,7 @@
 # Traffic goes to 127.0.0.1 only. Not a test: it passes no verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 RECORDS=${1:-1000000}
 SECONDS_PER_RUN=${2:-15}
 CONNECTIONS=${3:-64}
@@ -73,26 +74,7 @@ mkdir -p "$OUT/www"
 cp "$OUT/record.json" "$OUT/www/record.json"
 
 NGINX_PORT=$((IDRA_PORT + 1))
-cat >"$OUT/nginx.conf" <<NGINX
-worker_processes $THREADS;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log $OUT/nginx-access.log combined buffer=64k flush=1s;
-  keepalive_requests 100000;
-  server {
-    listen 127.0.0.1:$NGINX_PORT ssl;
-    ssl_certificate $OUT/cert.pem;
-    ssl_certificate_key $OUT/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_prefer_server_ciphers on;
-    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305;
-    root $OUT/www;
-    location / { default_type application/json; try_files /record.json =404; }
-  }
-}
-NGINX
+write_nginx_conf "$OUT" "$NGINX_PORT" "$THREADS" "root $OUT/www; location / { default_type application/json; try_files /record.json =404; }"
 nginx -c "$OUT/nginx.conf" -p "$OUT"
 
 cat >"$OUT/random.lua" <<LUA
@@ -117,14 +99,10 @@ for round in $(seq "$ROUNDS"); do
   echo "== round $round: wrk nginx"; run_wrk nginx "$NGINX_PORT" "$round"
 done
 
-median_run() {  # name -> the file of the run with the median requests/s
-  for f in "$OUT"/wrk-"$1"-*.txt; do echo "$(awk '/Requests\/sec/ {print $2}' "$f") $f"; done |
-    sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}'
-}
-cp "$(median_run idra)" "$OUT/wrk-idra.txt"
-cp "$(median_run nginx)" "$OUT/wrk-nginx.txt"
-ALL_IDRA=$(for f in "$OUT"/wrk-idra-*.txt; do awk '/Requests\/sec/ {printf "%d ", $2}' "$f"; done)
-ALL_NGINX=$(for f in "$OUT"/wrk-nginx-*.txt; do awk '/Requests\/sec/ {printf "%d ", $2}' "$f"; done)
+cp "$(median_run "$OUT" idra)" "$OUT/wrk-idra.txt"
+cp "$(median_run "$OUT" nginx)" "$OUT/wrk-nginx.txt"
+ALL_IDRA=$(all_runs "$OUT" idra)
+ALL_NGINX=$(all_runs "$OUT" nginx)
 
 rps() { awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/wrk-$1.txt"; }

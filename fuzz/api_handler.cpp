@@ -1,5 +1,6 @@
 // api_handler: the whole request handler (authentication, routing, the Handle
-// API, EST, the CA administration API, CRL and OCSP) as a pure function,
+// API, EST, the CA administration API, CRL and OCSP, the GS1 / IEC 61406
+// web resolver and AAS discovery) as a pure function,
 // over a real store and a real CA in a temporary directory.
 //
 // Input: "METHOD TARGET\n" then "name: value\n" header lines, an empty line,
@@ -43,6 +44,9 @@ struct Node {
     auth = std::make_unique<idra::auth::Authenticator>(*store);
     idra::api::Config config;
     config.node_admins = {"300:0.NA/IDRA"};
+    // The web resolver: delegations and identification-link hosts reachable.
+    config.resolver.delegations = {{"0614141", "https://id.other.example"}};
+    config.resolver.identification_link_hosts = {"nameplate.example.com"};
     // The CA, so that EST and /api/ca inputs reach their handlers.
     const auto passphrase = idra::pki::Secret::copy_of("fuzz");
     (void)idra::pki::init_ca(dir, passphrase, {}, idra::pki::KeyEncryptionParams::minimum());

@@ -130,8 +130,27 @@ struct AuditSinks {
   std::string pseudonymize_key;
 };
 
+// ResolverConfig is the web resolver: GS1 Digital Link URIs, IEC 61406
+// identification links and AAS discovery, answered on paths outside /api/.
+struct ResolverConfig {
+  // root is the scheme and authority of this resolver ("https://id.example.com"):
+  // the linkset anchors and /.well-known/gs1resolver name it. Empty: "https://"
+  // and the request's Host header.
+  std::string root;
+  std::string name = "idra GS1-Conformant resolver";
+  // delegations maps a GS1 company prefix (digits) to the root of the resolver
+  // that handles its keys ("https://id.other.example"): requests for them are
+  // redirected there (307, rel gs1:handledBy); the longest prefix wins.
+  std::vector<std::pair<std::string, std::string>> delegations;
+  // identification_link_hosts are the hosts (lower case, ":port" unless 443)
+  // whose IEC 61406 identification links this node answers: a request to
+  // https://HOST/path is resolved as the identification link of that URL.
+  std::vector<std::string> identification_link_hosts;
+};
+
 struct Config {
   ids::MappingConfig mapping;
+  ResolverConfig resolver;
   // read_only refuses every change with responseCode 7 (Handle.Net's "server
   // backup"), for backups and maintenance; resolution goes on.
   bool read_only = false;
@@ -161,6 +180,15 @@ class Service {
   // busy is the answer when the node is over its load limits (responseCode 3,
   // HTTP 503 with Retry-After): the HTTP layer sends it without running the request.
   Response busy(std::chrono::seconds retry_after) const;
+
+  // audit_unrun writes the audit record of |response|, which the HTTP layer
+  // sent without calling handle: busy(), or an error for a request it could
+  // not read whole (400 malformed, 408, 413 body too large, 431 header too
+  // large). |request| carries what is known: time, client address, request
+  // id, peer certificate, and method and target when the header was read.
+  // Same rules as handle (nothing for /healthz, /readyz or the plain-HTTP
+  // listener); it never throws and never waits for a commit (src/api/audit_trail.cpp).
+  void audit_unrun(const Request& request, const Response& response) const;
 
   // ready is true when the store answers (for /readyz).
   bool ready() const;

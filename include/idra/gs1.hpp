@@ -187,4 +187,75 @@ struct EpcUrn {
 // extension (AI 414 alone); any other extension is AI 254.
 Result<EpcUrn> parse_epc_urn(std::string_view text);
 
+// ---------------------------------------------------------------------------
+// Compressed Digital Link URIs (GS1 Digital Link Standard, URI compression).
+//
+// The bit stream and its options follow GS1's reference implementation, the
+// GS1DigitalLinkCompressionPrototype as shipped in digital-link.js 1.4.3
+// (Utils.compressWebUri / Utils.decompressWebUri): AI codes as 4-bit digits
+// or 8-bit optimisation codes standing for several AIs, numeric values in
+// binary, alphanumeric values as digits, hex, base64url or 7-bit ASCII,
+// non-GS1 query parameters after a 0xF flag, and the whole as base64url. Value
+// formats come from the embedded syntax dictionary; the optimisation codes
+// from src/ids/data/gs1-dl-compression.txt. Where digital-link.js loses data
+// (leading zeros of all-digit values, numbers above 2^53, values after a
+// numeric component as in (253)) idra encodes and decodes exactly.
+
+struct CompressionOptions {
+  // use_optimisations lets one 8-bit code stand for a known set of AIs
+  // ((01)+(10)+(17)+(21) is "1A"); digital-link.js's useOptimisations.
+  bool use_optimisations = true;
+  // compress_other_key_value_pairs moves non-GS1 query parameters into the
+  // bit stream (digital-link.js's compressOtherKeyValuePairs); without it
+  // they stay in the query string of the compressed URI.
+  bool compress_other_key_value_pairs = true;
+};
+
+// compress_digital_link returns |link| as a compressed URI: its stem, '/',
+// the base64url bit stream of the primary key, key qualifiers, data attributes
+// (and non-GS1 query parameters, see |options|), then '?' and any query
+// parameters that stay uncompressed. A link with an empty stem gives a bare
+// path ("/AQnYUc1gnrNAy"). A query parameter stays in the query string when
+// it cannot be compressed: no '=', a key of other than 1-127 base64url
+// characters, an invalid percent-escape, or a decoded value longer than 127
+// bytes or not 7-bit ASCII. The link is checked as parse_digital_link_path
+// checks a path; an Error names the AI when it is invalid, when a data
+// attribute is a second primary key (compression would lose which AI is the
+// key) or when a value does not fit the reference's bit format ((8007) IBAN
+// longer than 31 characters).
+Result<std::string> compress_digital_link(const DigitalLink& link,
+                                          const CompressionOptions& options = {});
+
+// decompress_digital_link reads a compressed Digital Link: an absolute
+// http(s) URI or a path starting with '/', whose last path segment is the
+// base64url bit stream; everything before that segment is the stem. Query
+// parameters of the compressed URI are kept (AIs as data attributes, others
+// in other_query_params before the decompressed non-GS1 parameters); the
+// fragment is ignored. Data attributes come out in the order digital-link.js
+// prints them: AIs without a leading zero in numeric order, then the others
+// in bit-stream order. The result is what parse_digital_link returns for
+// digital_link_uri() of it: the values, key qualifiers and exclusions are
+// checked as for an uncompressed link. An Error says what is wrong: not
+// base64url, a truncated bit stream or non-zero padding, an unknown AI or
+// optimisation code, a value that does not fit its length, an invalid value
+// or check digit (naming the AI), no or several primary keys (also one in the
+// query string).
+Result<DigitalLink> decompress_digital_link(std::string_view uri);
+
+// has_compressed_digital_link_shape returns true when |uri| (an absolute
+// http(s) URI or a path starting with '/') ends its path with a segment of
+// at least 4 base64url characters whose first 8 bits decode to the start of
+// an AI, an optimisation code or a non-GS1 parameter. It is a cheap test for
+// the resolver to choose decompress_digital_link, which decides; it does not
+// decode the rest. Some uncompressed links have the shape too (".../21/ABC1"
+// starts with the bits of AI (00)): try parse_digital_link first.
+bool has_compressed_digital_link_shape(std::string_view uri);
+
+// digital_link_uri prints |link| uncompressed: stem, canonical_path(), then
+// the data attributes as "AI=value" (values percent-encoded as in the path)
+// and other_query_params verbatim, joined by '&' after '?'. For a link that
+// parse_digital_link accepted this is a URI it accepts again with the same
+// key, qualifiers and attributes (the owl:sameAs of a compressed link).
+std::string digital_link_uri(const DigitalLink& link);
+
 }  // namespace idra::ids::gs1

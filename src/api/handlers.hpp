@@ -52,6 +52,18 @@ Response policy_admin(const Context& ctx, policy::Engine* engine, bool reload);
 // audit.cpp: /api/audit/... (|rest| follows "/api/audit/"): the checkpoint and
 // the log's verifier key (public), entries, proofs and export (readAudit).
 Response audit_api(const Context& ctx, std::string_view rest, const AuditSinks& sinks);
+// resolver.cpp: the web resolver on every path outside /api/ and the ones
+// above: GS1 Digital Link URIs (uncompressed and compressed) and IEC 61406
+// identification links, GET/HEAD/OPTIONS, answered from GS1_LINK values
+// (links.hpp) with CORS; 404 with a message for anything else.
+Response web_resolve(const Context& ctx);
+// resolver_description: GET /.well-known/gs1resolver.
+Response resolver_description(const Context& ctx);
+// gs1_register.cpp: POST /api/gs1/links (an item's links from an element
+// string or Digital Link URI, replacing its GS1_LINK values in one commit).
+Response gs1_links(const Context& ctx);
+// aas.cpp: /lookup/... (|rest| follows "/lookup/"): AAS discovery by asset id.
+Response aas_discovery(const Context& ctx, std::string_view rest);
 // denied is the answer to a denied decision: the Handle responseCode (402 for
 // an anonymous caller, 401 otherwise) and a message saying what was refused,
 // never why (the determining policies go to the log).

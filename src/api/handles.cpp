@@ -6,6 +6,7 @@
 #include <set>
 
 #include "handlers.hpp"
+#include "links.hpp"
 #include "hs_data.hpp"
 #include "idra/auth.hpp"
 #include "idra/text.hpp"
@@ -439,6 +440,8 @@ Response put_handle(const Context& ctx, std::string_view text_in) {
       next.values = std::move(merged);
     }
     std::sort(next.values.begin(), next.values.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+    // GS1 links are checked on the record as it will be (one default link).
+    if (auto bad = links::check_link_values(next.values); !bad.ok()) return fail(202, bad.error().message);
     return std::optional<store::Record>(std::move(next));
   }, [&](store::WriteView& view) { ctx.audit.append_in(view, created ? 201 : 200, 1); });
   if (!result.ok()) {

@@ -5,6 +5,7 @@
 
 #include "idra/api.hpp"
 #include "idra/auth.hpp"
+#include "links.hpp"
 #include "value_json.hpp"
 
 namespace idra::api {
@@ -19,6 +20,7 @@ Result<ImportedRecord> parse_import_line(std::string_view line, const Config& co
   auto values = values_from_body(j["values"].dump(), now_unix);
   if (!values) return make_error(values.error().message);
   if (values->size() > config.limits.max_values_per_record) return make_error("too many values in one record");
+  if (auto bad = links::check_link_values(*values); !bad.ok()) return bad.error();
   for (auto& v : *values) {
     if (v.type == auth::kSecretKeyType && !auth::is_secret_hash(v.data)) {
       auto hashed = auth::hash_secret(v.data);

@@ -163,8 +163,10 @@ Response Service::dispatch(const Request& request, RequestAudit& audit) const {
     return r;
   }
 
+  // Everything outside /api/ is the web resolver (GS1 Digital Link, IEC
+  // 61406 identification links, AAS discovery); it authenticates the same way.
   const bool is_api = path.starts_with("/api/");
-  if (!is_api) return plain_error(404, "no such resource: " + path.substr(0, 200));
+  constexpr std::string_view kLookup = "/lookup/";
 
   // Authenticate: Basic "index:handle" with the secret of that HS_SECKEY, or
   // the client certificate (always, and explicitly with Handle.Net's
@@ -209,13 +211,19 @@ Response Service::dispatch(const Request& request, RequestAudit& audit) const {
     }
   }
 
-  const bool changes = method == "PUT" || method == "DELETE" || method == "POST";
+  const bool changes = (method == "PUT" || method == "DELETE" || method == "POST") && is_api;
   if (config_.read_only && changes && path != "/api/resolve") {
     return handle_error(7, "", "this node is read-only (backup or maintenance); changes are refused, resolution works");
   }
 
   const Context ctx = context(principal);
   Response response = [&]() -> Response {
+    if (!is_api) {
+      if (path == "/.well-known/gs1resolver") return resolver_description(ctx);
+      if (path.starts_with(kLookup)) return aas_discovery(ctx, std::string_view(path).substr(kLookup.size()));
+      return web_resolve(ctx);
+    }
+    if (path == "/api/gs1/links") return gs1_links(ctx);
     if (path.starts_with(kCaAdmin)) {
       if (ca_ == nullptr) return plain_error(404, "this node runs no certificate authority");
       return ca_admin(ctx, std::string_view(path).substr(kCaAdmin.size()));

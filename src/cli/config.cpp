@@ -1,6 +1,8 @@
 // config.cpp: the JSON configuration file of `idra serve`.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 
@@ -77,7 +79,7 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
   const char* top = "config";
   if (auto r = check_keys(j, top, {"data", "listen", "threads", "io_model", "blocking_threads", "id_prefix",
                                    "node_admins", "access_log", "durable", "read_only", "store", "limits", "auth", "tls",
-                                   "plain_http", "ca", "policy", "audit"});
+                                   "plain_http", "ca", "policy", "audit", "resolver"});
       !r) {
     return r;
   }
@@ -280,6 +282,48 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
     std::uint64_t ms = static_cast<std::uint64_t>(o.policy_watch_interval.count());
     if (auto r = read_uint(c, w, "watch_interval_ms", ms, 0, 3'600'000); !r) return r;
     o.policy_watch_interval = std::chrono::milliseconds(ms);
+  }
+  if (j.contains("resolver")) {
+    const auto& c = j["resolver"];
+    const char* w = "resolver";
+    if (auto r = check_keys(c, w, {"root", "name", "delegations", "identification_link_hosts"}); !r) return r;
+    auto& rc = o.api.resolver;
+    if (c.contains("root")) {
+      const auto root = c["root"].is_string() ? c["root"].get<std::string>() : "";
+      if (!(root.starts_with("https://") || root.starts_with("http://")) || root.ends_with("/") ||
+          root.find_first_of(" ?#") != std::string::npos) {
+        return make_error("config key resolver.root must be \"https://host[:port][/stem]\" without a trailing slash");
+      }
+      rc.root = root;
+    }
+    if (c.contains("name")) {
+      if (!c["name"].is_string()) return make_error("config key resolver.name must be a string");
+      rc.name = c["name"].get<std::string>();
+    }
+    if (c.contains("delegations")) {
+      // {"<GS1 company prefix>": "https://other-resolver.example", ...}
+      const auto& d = c["delegations"];
+      if (!d.is_object()) return make_error("config key resolver.delegations must be an object of company prefix -> resolver root");
+      for (const auto& [gcp, target] : d.items()) {
+        const bool digits = !gcp.empty() && gcp.size() <= 12 &&
+                            std::all_of(gcp.begin(), gcp.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+        const auto t = target.is_string() ? target.get<std::string>() : "";
+        if (!digits || !(t.starts_with("https://") || t.starts_with("http://")) || t.ends_with("/")) {
+          return make_error("config key resolver.delegations: \"" + gcp +
+                            "\" must be a company prefix (1-12 digits) mapped to \"https://host[/stem]\" without a trailing slash");
+        }
+        rc.delegations.emplace_back(gcp, t);
+      }
+    }
+    if (c.contains("identification_link_hosts")) {
+      std::vector<std::string> hosts;
+      if (auto r = read_strings(c, w, "identification_link_hosts", hosts); !r) return r;
+      for (auto& h : hosts) {
+        for (auto& ch : h) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (h.ends_with(":443")) h.resize(h.size() - 4);
+      }
+      rc.identification_link_hosts = std::move(hosts);
+    }
   }
   if (j.contains("audit")) {
     const auto& c = j["audit"];

@@ -275,6 +275,90 @@ INSTANTIATE_TEST_SUITE_P(
         DlCase{"https://e.com:99999/01/09506000134352", "", "1-65535"},
         DlCase{"https://e.com/01/09506000134351", "", "check digit 1, expected 2"}));
 
+// ai_pattern_matches: an "ex=" pattern ("310n": n is any digit) against an AI.
+bool ai_pattern_matches(std::string_view pattern, std::string_view ai) {
+  if (pattern.size() != ai.size()) return false;
+  for (std::size_t i = 0; i < ai.size(); ++i) {
+    if (pattern[i] != ai[i] && !(pattern[i] == 'n' && std::isdigit(static_cast<unsigned char>(ai[i])))) return false;
+  }
+  return true;
+}
+
+bool excluded_with(const AiEntry& a, const AiEntry& b) {
+  auto excludes = [](const AiEntry& x, const std::string& ai) {
+    return std::any_of(x.excludes.begin(), x.excludes.end(), [&](const std::string& p) { return ai_pattern_matches(p, ai); });
+  };
+  return excludes(a, b.ai) || excludes(b, a.ai);
+}
+
+// valid_sample is sample_value, or, when a date or time linter refuses it,
+// the same value with its digits replaced by a date and time pattern.
+std::string valid_sample(const AiEntry& e) {
+  const std::string sample = sample_value(e);
+  if (validate_ai_value(e, sample).ok()) return sample;
+  for (std::string_view pattern : {"20250101", "250101", "2501011230", "202501011230", "25010125010112"}) {
+    std::string v = sample;
+    std::size_t k = 0;
+    for (char& c : v) {
+      if (std::isdigit(static_cast<unsigned char>(c))) c = k < pattern.size() ? pattern[k++] : '0';
+    }
+    if (validate_ai_value(e, v).ok()) return v;
+  }
+  return sample;
+}
+
+// Every AI of the dictionary in the query string of a GTIN's Digital Link:
+// the data attributes ('?' flag) are accepted with a valid value and refused
+// with a value outside their character set or length; every other AI is
+// refused, naming it.
+TEST(Gs1DigitalLink, EveryAiInTheQueryString) {
+  const AiEntry* gtin = dictionary().find("01");
+  ASSERT_NE(gtin, nullptr);
+  const std::string base = "https://id.example.com/01/09506000134352";
+  std::size_t accepted = 0, refused = 0, bad_values = 0;
+  for (const AiEntry& e : dictionary().entries()) {
+    if (e.ai == "01") continue;
+    const bool qualifier = std::any_of(gtin->dl_qualifier_sequences.begin(), gtin->dl_qualifier_sequences.end(),
+                                       [&](const auto& alt) { return std::find(alt.begin(), alt.end(), e.ai) != alt.end(); });
+    const std::string value = valid_sample(e);
+    const std::string uri = base + "?" + e.ai + "=" + encode(value);
+    Result<DigitalLink> r = parse_digital_link(uri);
+    if (e.dl_data_attribute && !qualifier && !excluded_with(e, *gtin)) {
+      ASSERT_TRUE(r.ok()) << uri << ": " << error_of(r);
+      ASSERT_EQ(r->attributes.size(), 1u) << uri;
+      EXPECT_EQ(r->attributes[0], (AiValue{e.ai, value})) << uri;
+      ++accepted;
+      // A value of the wrong character set or one character too long.
+      const Component& first = e.components.front();
+      std::string wrong = value;
+      if (first.charset == CharSet::numeric) {
+        wrong[0] = 'A';
+      } else {
+        wrong[0] = ' ';  // outside character sets 82, 39 and 64
+      }
+      Result<DigitalLink> w = parse_digital_link(base + "?" + e.ai + "=" + encode(wrong));
+      EXPECT_FALSE(w.ok()) << e.ai << " accepted " << wrong;
+      if (!w.ok()) {
+        EXPECT_NE(w.error().message.find("(" + e.ai + ")"), std::string::npos) << error_of(w);
+      }
+      const std::string too_long = value + (first.charset == CharSet::numeric ? "1" : "A");
+      if (e.max_length() == value.size()) {
+        EXPECT_FALSE(parse_digital_link(base + "?" + e.ai + "=" + encode(too_long)).ok()) << e.ai << " " << too_long;
+      }
+      // The same attribute twice.
+      EXPECT_FALSE(parse_digital_link(uri + "&" + e.ai + "=" + encode(value)).ok()) << e.ai << " twice";
+      ++bad_values;
+    } else {
+      ASSERT_FALSE(r.ok()) << uri << " was accepted";
+      EXPECT_NE(r.error().message.find("(" + e.ai + ")"), std::string::npos) << uri << ": " << error_of(r);
+      ++refused;
+    }
+  }
+  EXPECT_GT(accepted, 100u);
+  EXPECT_GT(refused, 10u);  // the key qualifiers of 01, excluded AIs, AIs without the ? flag
+  EXPECT_EQ(bad_values, accepted);
+}
+
 TEST(Gs1DigitalLink, PartsAreReported) {
   Result<DigitalLink> dl = parse_digital_link(
       "https://example.com/stem/gtin/09506000134352/lot/A%2FB?3103=000500&linkType=all&flag");

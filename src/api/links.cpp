@@ -1,0 +1,418 @@
+// links.cpp: GS1 links as record values, negotiation, linkset and Link header.
+#include "links.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "idra/text.hpp"
+
+namespace idra::api::links {
+namespace {
+
+constexpr std::string_view kVocabularyAliases[] = {"https://gs1.org/voc/", "http://gs1.org/voc/",
+                                                   "https://ref.gs1.org/voc/", "http://ref.gs1.org/voc/"};
+
+bool vocabulary_term(std::string_view term) {
+  return !term.empty() && term.size() <= 64 && std::all_of(term.begin(), term.end(), [](char c) { return text::is_alnum(c); });
+}
+
+// uri_chars: the characters GS1's linkset schema allows in a relation URI.
+bool uri_chars(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return text::is_alnum(c) || c == '.' || c == '/' || c == '-' || c == '_';
+  });
+}
+
+bool is_http_url(std::string_view s) {
+  std::size_t rest = 0;
+  if (text::istarts_with(s, "https://")) rest = 8;
+  else if (text::istarts_with(s, "http://")) rest = 7;
+  else return false;
+  if (s.size() <= rest || s[rest] == '/' || s.size() > 2048) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' || c == '^' || c == '`' ||
+        c == '{' || c == '|' || c == '}') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// language_tag: "ll" or "ll-CC" (letters or digits), the forms GS1's schema allows.
+bool language_tag(std::string_view s) {
+  auto word = [](std::string_view w) {
+    return w.size() == 2 && std::all_of(w.begin(), w.end(), [](char c) { return text::is_alnum(c); });
+  };
+  if (s.size() == 2) return word(s);
+  return s.size() == 5 && s[2] == '-' && word(s.substr(0, 2)) && word(s.substr(3));
+}
+
+bool token_char(char c) {
+  return text::is_alnum(c) || c == '!' || c == '#' || c == '$' || c == '&' || c == '^' || c == '_' || c == '.' ||
+         c == '+' || c == '-';
+}
+
+bool media_type(std::string_view s) {
+  const auto slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size() || s.size() > 127) return false;
+  const auto a = s.substr(0, slash), b = s.substr(slash + 1);
+  return std::all_of(a.begin(), a.end(), token_char) && std::all_of(b.begin(), b.end(), token_char);
+}
+
+Result<std::vector<std::string>> string_list(const nlohmann::json& j, std::string_view name,
+                                             bool (*valid)(std::string_view)) {
+  std::vector<std::string> out;
+  auto one = [&](const nlohmann::json& item) -> Result<void> {
+    if (!item.is_string()) return make_error("\"" + std::string(name) + "\" must hold strings");
+    const auto& s = item.get_ref<const std::string&>();
+    if (!valid(s)) return make_error("\"" + std::string(name) + "\" has an invalid member " + text::quoted(s));
+    out.push_back(s);
+    return {};
+  };
+  if (j.is_string()) {
+    if (auto r = one(j); !r.ok()) return r.error();
+  } else if (j.is_array()) {
+    if (j.size() > 32) return make_error("\"" + std::string(name) + "\" has more than 32 members");
+    for (const auto& item : j) {
+      if (auto r = one(item); !r.ok()) return r.error();
+    }
+  } else {
+    return make_error("\"" + std::string(name) + "\" must be a string or an array of strings");
+  }
+  return out;
+}
+
+bool context_token(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return text::is_alnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+}
+
+// quoted_string writes an RFC 9110 quoted-string.
+void append_quoted(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+bool plain_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
+  });
+}
+
+// primary subtag of a language tag ("en" of "en-gb").
+std::string_view primary(std::string_view tag) { return tag.substr(0, tag.find('-')); }
+
+bool language_matches(std::string_view wanted, const Link& link) {
+  if (wanted == "*") return true;
+  for (const auto& have : link.hreflang) {
+    if (text::iequals(have, wanted)) return true;
+  }
+  // "en" asked: any English link; "en-gb" asked: an "en" link too.
+  for (const auto& have : link.hreflang) {
+    if (text::iequals(primary(have), primary(wanted)) &&
+        (wanted.find('-') == std::string_view::npos || have.find('-') == std::string::npos)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool media_matches(std::string_view wanted, const Link& link) {
+  if (link.media_type.empty()) return false;
+  if (wanted == "*/*") return true;
+  if (wanted.size() > 2 && wanted.substr(wanted.size() - 2) == "/*") {
+    return text::istarts_with(link.media_type, wanted.substr(0, wanted.size() - 1));
+  }
+  return text::iequals(link.media_type, wanted);
+}
+
+std::vector<std::size_t> narrow(const std::vector<const Link*>& links, const std::vector<std::size_t>& in,
+                                const std::vector<Weighted>& prefs,
+                                bool (*matches)(std::string_view, const Link&)) {
+  for (const auto& p : prefs) {
+    std::vector<std::size_t> out;
+    for (auto i : in) {
+      if (matches(p.value, *links[i])) out.push_back(i);
+    }
+    if (!out.empty()) return out;
+  }
+  return in;
+}
+
+}  // namespace
+
+Result<std::string> expand_link_type(std::string_view text) {
+  if (text::istarts_with(text, "gs1:")) {
+    const auto term = text.substr(4);
+    if (!vocabulary_term(term)) return make_error("link type " + text::quoted(text) + " is not gs1:<term>");
+    return std::string(kGs1Vocabulary) + std::string(term);
+  }
+  for (auto alias : kVocabularyAliases) {
+    if (text::istarts_with(text, alias)) {
+      const auto term = text.substr(alias.size());
+      if (!vocabulary_term(term)) return make_error("link type " + text::quoted(text) + " names no GS1 vocabulary term");
+      return std::string(kGs1Vocabulary) + std::string(term);
+    }
+  }
+  if (is_http_url(text)) {
+    const auto rest = text.substr(text.find("://") + 3);
+    if (uri_chars(rest)) return std::string(text);
+  }
+  return make_error("link type " + text::quoted(text) +
+                    " is neither gs1:<term> nor an http(s) URI of letters, digits, '.', '/', '-' and '_'");
+}
+
+std::string compact_link_type(std::string_view uri) {
+  if (uri.starts_with(kGs1Vocabulary)) return "gs1:" + std::string(uri.substr(kGs1Vocabulary.size()));
+  return std::string(uri);
+}
+
+Result<Link> parse_link(std::string_view data) {
+  if (data.size() > kMaxLinkDataBytes) {
+    return make_error("a GS1_LINK value is larger than " + std::to_string(kMaxLinkDataBytes) + " bytes");
+  }
+  const auto j = nlohmann::json::parse(data, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error("a GS1_LINK value must be a JSON object");
+  Link link;
+  auto required = [&](const char* name) -> Result<std::string> {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_string()) return make_error(std::string("\"") + name + "\" must be a string");
+    return it->get<std::string>();
+  };
+  auto type = required("linkType");
+  if (!type) return type.error();
+  auto expanded = expand_link_type(*type);
+  if (!expanded) return expanded.error();
+  link.link_type = std::move(*expanded);
+  auto href = required("href");
+  if (!href) return href.error();
+  if (!is_http_url(*href)) {
+    return make_error("\"href\" must be an absolute http(s) URL without spaces, quotes or <>: " + text::quoted(*href));
+  }
+  link.href = std::move(*href);
+  auto title = required("title");
+  if (!title) return title.error();
+  if (title->size() > 512 || text::check_utf8(*title)) return make_error("\"title\" must be UTF-8 of at most 512 bytes");
+  link.title = std::move(*title);
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "linkType" || key == "href" || key == "title") continue;
+    if (key == "hreflang") {
+      auto langs = string_list(*it, key, language_tag);
+      if (!langs) return make_error(langs.error().message + " (a language is \"ll\" or \"ll-CC\")");
+      link.hreflang = std::move(*langs);
+    } else if (key == "type") {
+      if (!it->is_string() || !media_type(it->get_ref<const std::string&>())) {
+        return make_error("\"type\" must be a media type \"type/subtype\"");
+      }
+      link.media_type = it->get<std::string>();
+    } else if (key == "context") {
+      auto ctx = string_list(*it, key, context_token);
+      if (!ctx) return ctx.error();
+      link.context = std::move(*ctx);
+    } else if (key == "default" || key == "fwqs") {
+      if (!it->is_boolean()) return make_error("\"" + key + "\" must be true or false");
+      (key == "default" ? link.is_default : link.fwqs) = it->get<bool>();
+    } else {
+      return make_error("unknown member " + text::quoted(key) +
+                        " (a link has linkType, href, title, hreflang, type, context, default, fwqs)");
+    }
+  }
+  return link;
+}
+
+std::string link_data(const Link& link) {
+  nlohmann::ordered_json j;
+  j["linkType"] = compact_link_type(link.link_type);
+  j["href"] = link.href;
+  j["title"] = link.title;
+  if (!link.hreflang.empty()) j["hreflang"] = link.hreflang;
+  if (!link.media_type.empty()) j["type"] = link.media_type;
+  if (!link.context.empty()) j["context"] = link.context;
+  if (link.is_default) j["default"] = true;
+  if (!link.fwqs) j["fwqs"] = false;
+  return j.dump();
+}
+
+Result<void> check_link_values(const std::vector<store::HandleValue>& values) {
+  std::size_t links = 0, defaults = 0, descriptions = 0;
+  for (const auto& v : values) {
+    const std::string where = "Invalid value at index " + std::to_string(v.index) + ": ";
+    if (v.type == kLinkValueType) {
+      auto link = parse_link(v.data);
+      if (!link) return make_error(where + link.error().message);
+      ++links;
+      if (link->is_default) ++defaults;
+    } else if (v.type == kItemDescriptionType) {
+      if (++descriptions > 1) return make_error(where + "a record has at most one GS1_ITEM_DESCRIPTION");
+      if (v.data.size() > kMaxItemDescriptionBytes || text::check_utf8(v.data)) {
+        return make_error(where + "GS1_ITEM_DESCRIPTION must be UTF-8 text of at most " +
+                          std::to_string(kMaxItemDescriptionBytes) + " bytes");
+      }
+    }
+  }
+  if (links > 0 && defaults != 1) {
+    return make_error("an item with links needs exactly one default link (\"default\": true); this one has " +
+                      std::to_string(defaults));
+  }
+  return {};
+}
+
+std::vector<Weighted> parse_weighted(std::string_view header) {
+  std::vector<Weighted> out;
+  std::size_t pos = 0;
+  while (pos <= header.size() && out.size() < 32) {
+    auto comma = header.find(',', pos);
+    if (comma == std::string_view::npos) comma = header.size();
+    std::string_view member = header.substr(pos, comma - pos);
+    pos = comma + 1;
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+      return s;
+    };
+    const auto semi = member.find(';');
+    std::string_view value = trim(member.substr(0, semi));
+    if (value.empty() || value.size() > 127) continue;
+    double q = 1.0;
+    bool ok = true;
+    if (semi != std::string_view::npos) {
+      std::string_view params = member.substr(semi + 1);
+      while (!params.empty()) {
+        const auto next = params.find(';');
+        std::string_view p = trim(params.substr(0, next));
+        params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+        if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+          const auto num = p.substr(2);
+          // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+          if (num.empty() || num.size() > 5 || (num[0] != '0' && num[0] != '1') ||
+              (num.size() > 1 && num[1] != '.') ||
+              !std::all_of(num.begin() + std::min<std::size_t>(2, num.size()), num.end(), text::is_digit)) {
+            ok = false;
+            break;
+          }
+          q = (num[0] - '0');
+          double scale = 0.1;
+          for (std::size_t k = 2; k < num.size(); ++k, scale /= 10) q += (num[k] - '0') * scale;
+          if (q > 1.0) ok = false;
+        }
+      }
+    }
+    if (!ok || q <= 0.0) continue;
+    out.push_back(Weighted{text::lower_ascii(value), q});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Weighted& a, const Weighted& b) { return a.q > b.q; });
+  return out;
+}
+
+std::vector<std::size_t> negotiate(const std::vector<const Link*>& candidates, const Preferences& prefs) {
+  std::vector<std::size_t> in(candidates.size());
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = i;
+  if (in.size() <= 1) return in;
+  if (prefs.context) {
+    std::vector<std::size_t> matched, neutral;
+    for (auto i : in) {
+      const auto& ctx = candidates[i]->context;
+      if (ctx.empty()) neutral.push_back(i);
+      if (std::any_of(ctx.begin(), ctx.end(), [&](const std::string& c) { return text::iequals(c, *prefs.context); })) {
+        matched.push_back(i);
+      }
+    }
+    if (!matched.empty()) in = std::move(matched);
+    else if (!neutral.empty()) in = std::move(neutral);
+  }
+  if (in.size() > 1) in = narrow(candidates, in, prefs.languages, language_matches);
+  if (in.size() > 1) in = narrow(candidates, in, prefs.media_types, media_matches);
+  return in;
+}
+
+bool wants_linkset(const std::vector<Weighted>& media_types, bool json_too) {
+  if (media_types.empty()) return false;
+  const double top = media_types.front().q;
+  for (const auto& m : media_types) {
+    if (m.q < top) break;
+    if (m.value == "application/linkset+json") return true;
+    if (json_too && m.value == "application/json") return true;
+  }
+  return false;
+}
+
+std::string linkset_json(std::string_view anchor, std::string_view item_description,
+                         const std::vector<const Link*>& links) {
+  auto target = [](const Link& l) {
+    nlohmann::ordered_json t;
+    t["href"] = l.href;
+    t["title"] = l.title;
+    if (!l.media_type.empty()) t["type"] = l.media_type;
+    if (!l.hreflang.empty()) t["hreflang"] = l.hreflang;
+    if (!l.context.empty()) t["context"] = l.context;
+    if (!l.fwqs) t["fwqs"] = false;
+    return t;
+  };
+  nlohmann::ordered_json entry;
+  entry["anchor"] = anchor;
+  entry["itemDescription"] = item_description;
+  for (const Link* l : links) {
+    if (l->is_default) entry[std::string(kDefaultLinkRel)].push_back(target(*l));
+  }
+  for (const Link* l : links) entry[l->link_type].push_back(target(*l));
+  nlohmann::ordered_json body;
+  body["linkset"] = nlohmann::ordered_json::array({std::move(entry)});
+  return body.dump();
+}
+
+std::string link_header_member(std::string_view target, std::string_view rel, std::string_view type) {
+  std::string out = "<" + std::string(target) + ">; rel=";
+  append_quoted(out, rel);
+  if (!type.empty()) {
+    out += "; type=";
+    append_quoted(out, type);
+  }
+  return out;
+}
+
+std::string link_header(const std::vector<const Link*>& links, const std::vector<std::string>& extra) {
+  std::string out;
+  for (const Link* l : links) {
+    if (!out.empty()) out += ", ";
+    out += link_header_member(l->href, l->link_type, l->media_type);
+    // One hreflang parameter per language is RFC 8288's form.
+    for (const auto& h : l->hreflang) out += "; hreflang=\"" + h + "\"";
+    if (plain_ascii(l->title)) {
+      out += "; title=";
+      append_quoted(out, l->title);
+    } else {
+      // RFC 8187 ext-value for non-ASCII titles.
+      out += "; title*=UTF-8''" + text::percent_encode(l->title);
+    }
+  }
+  for (const auto& e : extra) {
+    if (!out.empty()) out += ", ";
+    out += e;
+  }
+  return out;
+}
+
+std::string with_query(std::string_view href, std::string_view query) {
+  std::string out(href);
+  if (query.empty()) return out;
+  const auto hash = out.find('#');
+  std::string fragment;
+  if (hash != std::string::npos) {
+    fragment = out.substr(hash);
+    out.resize(hash);
+  }
+  out += (out.find('?') == std::string::npos ? "?" : "&");
+  out += query;
+  return out + fragment;
+}
+
+}  // namespace idra::api::links
