@@ -377,6 +377,10 @@ int serve(cli::ServeOptions options) {
     audit::BatcherConfig batching;
     batching.max_batch = options.audit.batch_size;
     batching.max_delay = options.audit.max_delay;
+    batching.max_txn_records = options.audit.max_txn_records;
+    batching.queue_capacity = options.audit.queue_capacity;
+    batching.index_batch = options.audit.index_batch;
+    batching.index_interval = options.audit.index_interval;
     batcher = std::make_unique<audit::ReadBatcher>(**store, batching);
     sinks.reads = batcher.get();
     sinks.checkpoints = checkpointer.get();

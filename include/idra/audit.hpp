@@ -161,14 +161,36 @@ Result<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::s
 //   audit_hashes  level (1 byte) || BE64(index at that level) -> 32-byte hash
 //                 of every complete subtree, so that roots and proofs of any
 //                 size read O(log n) hashes and never rehash leaves
-//   audit_index   secondary indexes, each key ending in BE64(leaf index):
-//                 'p' principal id, 'r' resource identifier, 'a' action,
-//                 'd' decision, each as BE16(length) || value (values over
-//                 400 bytes as 0xFFFF || SHA-256(value)); and 't' ||
-//                 BE64(time_ms ^ 2^63) -> BE64(first leaf index at that time)
+//   audit_index   't' || BE64(time_ms ^ 2^63) -> BE64(first leaf index at
+//                 that time), written by append; and the secondary indexes,
+//                 written by index_pending (see below): 'e' || BE64(epoch)
+//                 || tag || BE16(length) || value || BE64(last leaf) ->
+//                 BE64(first leaf), or empty when first == last: one entry
+//                 per run of consecutive leaves [first, last] of one epoch
+//                 that share the value; epoch is leaf index >>
+//                 kIndexEpochBits and the tag is 'p' principal id, 'r'
+//                 resource identifier, 'a' action, 'd' decision (values over
+//                 400 bytes as 0xFFFF || SHA-256(value))
 //   audit_state   "size" -> BE64(tree size); "time" -> last time_ms;
+//                 "indexed" -> BE64(leaves [0, n) whose secondary index
+//                 entries are stored);
 //                 "checkpoint:" || BE64(size) -> signed checkpoint note;
 //                 "latest_checkpoint" -> the newest one
+//
+// Why the secondary indexes are written apart from the leaves, and split in
+// epochs: a read names a random identifier, so an index entry written with
+// its leaf lands on a random B-tree page that each group commit rewrites and
+// syncs (4.4 KB written per 400-byte record, bench/RESULTS.md). append
+// therefore writes only what grows at the end of its tables (leaf, hashes,
+// time); index_pending writes the index entries later, many leaves per
+// transaction, into the current epoch's key range, whose pages the next
+// transaction finds again (the epoch's part of the index is small). A query
+// reads the indexes up to "indexed" and the leaves after it (the tail, which
+// the ReadBatcher keeps short); an index walk visits epochs in order, one
+// seek each at most, so it costs one seek per 2^16 leaves of the range asked
+// for plus one per candidate, never a scan of entries.
+
+inline constexpr unsigned kIndexEpochBits = 16;
 
 struct Appended {
   std::uint64_t index = 0;
@@ -180,8 +202,37 @@ struct Appended {
 // with the caller's transaction or not at all. Time ranges map to leaf
 // ranges because time_ms never decreases along the log: a record stamped
 // earlier than its predecessor (it waited in a queue, or the clock stepped
-// back) is stored with its predecessor's time_ms. Throws on a corrupt log.
+// back) is stored with its predecessor's time_ms. The secondary index
+// entries are not written here (index_pending); queries find the record
+// anyway. Throws on a corrupt log.
 Appended append(store::WriteView& view, const AuditRecord& record);
+
+// PreparedLeaf is a record encoded and hashed ahead of its append, so that
+// the work is done by the thread that made the record, not by the log's
+// single writer.
+struct PreparedLeaf {
+  std::int64_t time_ms = 0;
+  std::string leaf;  // encode_leaf(record)
+  Hash leaf_hash;    // leaf_hash(leaf)
+};
+PreparedLeaf prepare(const AuditRecord& record);
+
+// append_prepared appends |leaves| in order as append would each record
+// (a leaf whose time is earlier than its predecessor's is rewritten with
+// that time and rehashed, in place) and returns the index of the first.
+// It reads the tree's state once and keeps the right edge of the tree in
+// memory, so a batch costs its puts and its hashes only. Throws on a
+// corrupt log.
+std::uint64_t append_prepared(store::WriteView& view, std::span<PreparedLeaf> leaves);
+
+// indexed_size is the number of leaves, from 0, whose secondary index
+// entries are stored (<= tree_size).
+std::uint64_t indexed_size(const store::ReadView& view);
+// index_pending writes the secondary index entries of up to |max_leaves|
+// leaves after indexed_size, in key order, and advances it; it returns how
+// many it indexed (0 when the index is complete). A leaf that does not
+// decode is corruption: throws.
+std::uint64_t index_pending(store::WriteView& view, std::uint64_t max_leaves);
 
 // tree_size is the number of leaves committed.
 std::uint64_t tree_size(const store::ReadView& view);
@@ -235,10 +286,14 @@ struct Page {
 
 // query returns up to filter.limit matching entries with index >= cursor, in
 // index order. It never scans the whole log: the time range becomes a leaf
-// range by two index seeks, and the other constraints are intersected by a
-// leapfrog join over their indexes (each step one seek), so the cost follows
-// the rarest constraint, not the log size. A limit of 0 or over
-// kMaxQueryLimit, or from_ms > to_ms, is an Error.
+// range by two index seeks; over the indexed leaves the other constraints
+// are intersected by a leapfrog join over their indexes (each step one seek
+// in the current epoch), so the cost follows the rarest constraint, not the
+// log size; the leaves not indexed yet (the tail after indexed_size, kept
+// short by the ReadBatcher, see BatcherConfig::index_batch) are read and
+// matched one by one (a substring test before any decoding), so an entry
+// is found as soon as it is committed. A limit of 0 or over kMaxQueryLimit,
+// or from_ms > to_ms, is an Error.
 Result<Page> query(const store::ReadView& view, const Filter& filter);
 
 // ===========================================================================
@@ -409,10 +464,29 @@ std::optional<std::string> checkpoint_at(const store::ReadView& view, std::uint6
 // ReadBatcher: group commit of the records of reads.
 
 struct BatcherConfig {
-  std::size_t max_batch = 512;                  // records per transaction
+  // max_batch: a batch commits as soon as this many records are queued.
+  std::size_t max_batch = 512;
   std::chrono::milliseconds max_delay{100};     // oldest queued record waits at most this
   std::size_t queue_capacity = 1 << 16;         // submit waits while this many are queued
   std::chrono::milliseconds retry_delay{1000};  // after a failed commit
+  // max_txn_records: when more than max_batch records queued up while the
+  // previous transaction committed (the disk is the bottleneck), one
+  // transaction takes up to this many (at least max_batch), so that the
+  // rate is not capped at max_batch per fsync.
+  std::size_t max_txn_records = 16384;
+  // index_batch: the writer brings the secondary indexes up to date, in
+  // their own transactions (of up to 4 * index_batch leaves, or
+  // max(index_batch, max_txn_records) while reads wait in the queue: a
+  // read's record may wait that one transaction beyond max_delay), after
+  // any commit that leaves index_batch or more not indexed, when asked
+  // (flush_index), and at least every index_interval. So, while indexing
+  // succeeds, fewer than index_batch + max_txn_records leaves (32,768 by
+  // default) plus the records of changes committed meanwhile wait for
+  // their index entries, and on a quiet log none for longer than
+  // index_interval; queries read those one by one. 0 turns indexing off
+  // (tests).
+  std::size_t index_batch = 16384;
+  std::chrono::milliseconds index_interval{1000};
 };
 
 struct BatcherStats {
@@ -420,16 +494,25 @@ struct BatcherStats {
   std::uint64_t batches = 0;         // transactions committed
   std::uint64_t failed_commits = 0;  // transactions that returned an Error (retried)
   std::uint64_t dropped = 0;         // records lost at shutdown after a failed final commit
+  std::uint64_t indexed = 0;         // leaves whose index entries this batcher wrote
+  std::uint64_t index_batches = 0;   // index transactions committed
+  std::uint64_t failed_index = 0;    // index transactions that failed (retried later)
 };
 
-// ReadBatcher owns one thread that takes records from a bounded queue and
-// appends them through Store::transact, up to max_batch per transaction,
-// committing when a batch is full or its oldest record has waited
-// max_delay. submit never waits for a commit; it waits only while the queue
-// is full (back-pressure: the disk is slower than the requests), which a
-// capacity far above max_batch makes rare. A failed commit is kept and
-// retried after retry_delay, reported on stderr and in stats(). The
-// destructor commits what is queued (one attempt) and joins the thread.
+// ReadBatcher owns one thread, the log's writer for reads, that takes
+// records from a bounded queue and appends them through Store::transact:
+// a batch commits when max_batch records are queued or its oldest record
+// has waited max_delay, and takes everything queued up to max_txn_records.
+// submit encodes and hashes the record in the caller's thread (the writer
+// only stores bytes), never waits for a commit, and waits only while the
+// queue is full (back-pressure: the disk is slower than the requests),
+// which a capacity far above max_batch makes rare. A failed commit is kept
+// and retried after retry_delay, reported on stderr and in stats(). The
+// same thread keeps the secondary indexes up to date (index_pending, see
+// BatcherConfig::index_batch), for changes' records too; a failure there
+// is reported and retried, and never loses a record (queries read what is
+// not indexed). The destructor commits what is queued (one attempt) and
+// joins the thread.
 class ReadBatcher {
  public:
   ReadBatcher(store::Store& store, BatcherConfig config = {});
@@ -437,15 +520,27 @@ class ReadBatcher {
   ReadBatcher(const ReadBatcher&) = delete;
   ReadBatcher& operator=(const ReadBatcher&) = delete;
 
-  void submit(AuditRecord record);
+  void submit(const AuditRecord& record);
+  void submit(PreparedLeaf leaf);
   // flush returns once every record submitted before the call is committed
   // (or the batcher is stopping).
   void flush();
+  // flush_index returns once every leaf committed before the call is
+  // indexed (or the batcher is stopping, or index_batch is 0).
+  void flush_index();
   BatcherStats stats() const;
 
  private:
+  struct Queued {
+    PreparedLeaf leaf;
+    std::chrono::steady_clock::time_point at;
+  };
   void run();
-  bool commit(std::vector<AuditRecord>& batch);
+  bool commit(std::vector<PreparedLeaf>& batch);
+  // index_some runs index transactions while at least |min_tail| leaves
+  // are not indexed (only one while a batch of reads waits); returns false
+  // on failure.
+  bool index_some(std::uint64_t min_tail);
 
   store::Store& store_;
   const BatcherConfig config_;
@@ -453,10 +548,12 @@ class ReadBatcher {
   std::condition_variable wake_;       // the writer: records arrived, or stop
   std::condition_variable space_;      // submitters: queue has room
   std::condition_variable committed_;  // flushers: progress made
-  std::deque<std::pair<AuditRecord, std::chrono::steady_clock::time_point>> queue_;
+  std::deque<Queued> queue_;
   std::uint64_t submitted_ = 0;  // records ever submitted
   std::uint64_t done_ = 0;       // records committed or dropped, in submit order
   std::uint64_t flush_wanted_ = 0;
+  std::uint64_t index_wanted_ = 0;  // flush_index: index at least this many leaves
+  std::uint64_t indexed_ = 0;       // indexed_size as the writer last saw it
   bool stopping_ = false;
   BatcherStats stats_;
   std::thread thread_;  // last: started after everything above exists

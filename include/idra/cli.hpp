@@ -24,6 +24,10 @@ struct AuditOptions {
   bool enabled = true;
   std::size_t batch_size = 512;            // read records per group commit
   std::chrono::milliseconds max_delay{100};  // a read record waits at most this for its commit (0..100)
+  std::size_t max_txn_records = 16384;      // records one commit takes when the queue is deep
+  std::size_t queue_capacity = 65536;       // read records queued before submitters wait
+  std::size_t index_batch = 16384;          // unindexed records that start an index transaction
+  std::chrono::milliseconds index_interval{1000};  // the index is brought up to date at least this often
   std::chrono::milliseconds checkpoint_interval{1000};  // at most one signed checkpoint per interval
   // origin is the checkpoints' first line and the log key's name; empty:
   // the one chosen at first start ("<host name>/idra-audit"). It is fixed

@@ -133,6 +133,11 @@ class WriteView : public ReadView {
   // put stores |value| under |key|; an empty key or one over 511 bytes
   // throws std::invalid_argument (callers build fixed-form keys).
   void put(Table table, std::string_view key, std::string_view value);
+  // append is put for a key that sorts after every key of |table| (an
+  // append-only table such as audit_leaves): no search, full pages. A key
+  // that does not sort last throws std::logic_error; a bad key length
+  // std::invalid_argument.
+  void append(Table table, std::string_view key, std::string_view value);
   bool erase(Table table, std::string_view key);
   // put_record stores |record| under |handle| with Store::put's rules.
   Result<void> put_record(std::string_view handle, const Record& record);

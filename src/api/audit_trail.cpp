@@ -195,10 +195,15 @@ void RequestAudit::finish(const Response& response) {
       std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit: committing a record failed; queued instead\",\"what\":\"%s\"}\n",
                    done.error().message.c_str());
     }
-    sinks_.reads->submit(std::move(r));
+    sinks_.reads->submit(r);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit: the record of a request is lost\",\"what\":\"%s\"}\n", e.what());
   }
+}
+
+void Service::audit_unrun(const Request& request, const Response& response) const {
+  RequestAudit audit(request, audit_, store_);
+  audit.finish(response);
 }
 
 }  // namespace idra::api

@@ -1,8 +1,10 @@
 // log.cpp: the audit log in LMDB: append, roots, proofs, full checks and
 // queries (table layout in include/idra/audit.hpp).
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "audit/util.hpp"
 #include "idra/audit.hpp"
@@ -15,6 +17,9 @@ using store::Table;
 
 constexpr std::string_view kSizeKey = "size";
 constexpr std::string_view kTimeKey = "time";
+constexpr std::string_view kIndexedKey = "indexed";
+// Every leaf's canonical encoding starts with this, followed by its time.
+constexpr std::string_view kLeafHead = "{\"v\":1,\"time_ms\":";
 // Values longer than this are indexed by their SHA-256 (LMDB keys are at most 511 bytes).
 constexpr std::size_t kMaxInlineIndexValue = 400;
 
@@ -38,8 +43,8 @@ std::string hash_key(unsigned level, std::uint64_t index) {
 
 // index_prefix is tag || BE16(length) || value, or tag || 0xFFFF ||
 // SHA-256(value) for long values; a leaf's entry appends BE64(leaf index).
-std::string index_prefix(char tag, std::string_view value) {
-  std::string key(1, tag);
+void append_index_prefix(std::string& key, char tag, std::string_view value) {
+  key += tag;
   if (value.size() > kMaxInlineIndexValue) {
     key += "\xFF\xFF";
     key += sha256(value);
@@ -48,6 +53,11 @@ std::string index_prefix(char tag, std::string_view value) {
     key += static_cast<char>(value.size() & 0xFF);
     key += value;
   }
+}
+
+std::string index_prefix(char tag, std::string_view value) {
+  std::string key;
+  append_index_prefix(key, tag, value);
   return key;
 }
 
@@ -85,19 +95,67 @@ std::uint64_t first_index_at_or_after(const store::ReadView& view, std::int64_t 
   return std::min(found, size);
 }
 
-// seek returns the first leaf index >= |target| listed under |prefix|.
+// epoch_key is the start of the keys of |index_prefix| entries in |epoch|.
+std::string epoch_key(std::uint64_t epoch, std::string_view index_prefix) {
+  std::string key(1, 'e');
+  key += util::be64(epoch);
+  key += index_prefix;
+  return key;
+}
+
+// run_first reads the first leaf of the run whose entry has |value| and
+// whose last leaf is |last|: the value holds it, or is empty for a run of
+// one leaf.
+std::uint64_t run_first(std::string_view value, std::uint64_t last) {
+  if (value.empty()) return last;
+  if (value.size() != 8) corrupt("index entry value of the wrong length");
+  const std::uint64_t first = util::read_be64(value);
+  if (first > last || first >> kIndexEpochBits != last >> kIndexEpochBits) {
+    corrupt("index run out of order or across epochs");
+  }
+  return first;
+}
+
+// seek returns the first leaf index >= |target| and < |end| listed under
+// |prefix| (an index_prefix), walking the epochs from |target|'s: one seek
+// per epoch visited (the first run whose last leaf is >= target holds the
+// answer, or starts after it).
 std::optional<std::uint64_t> seek(const store::ReadView& view, const std::string& prefix,
-                                  std::uint64_t target) {
-  std::optional<std::uint64_t> found;
-  view.scan(
-      Table::audit_index, prefix,
-      [&](std::string_view key, std::string_view) {
-        if (key.size() != prefix.size() + 8) corrupt("index key of the wrong length");
-        found = util::read_be64(key.substr(prefix.size()));
-        return false;
-      },
-      prefix + util::be64(target));
-  return found;
+                                  std::uint64_t target, std::uint64_t end) {
+  for (std::uint64_t epoch = target >> kIndexEpochBits;
+       target < end && (epoch << kIndexEpochBits) < end; ++epoch) {
+    const std::string at = epoch_key(epoch, prefix);
+    const std::uint64_t from = std::max(target, epoch << kIndexEpochBits);
+    std::optional<std::uint64_t> found;
+    view.scan(
+        Table::audit_index, at,
+        [&](std::string_view key, std::string_view value) {
+          if (key.size() != at.size() + 8) corrupt("index key of the wrong length");
+          const std::uint64_t last = util::read_be64(key.substr(at.size()));
+          found = std::max(run_first(value, last), from);
+          return false;
+        },
+        at + util::be64(from));
+    if (found) {
+      if (*found >> kIndexEpochBits != epoch) corrupt("index entry outside its epoch");
+      return *found < end ? found : std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// with_time returns |leaf| (canonical) with its time_ms replaced by
+// |time_ms|: what encode_leaf writes for the record with that time, since
+// the time is the leaf's first variable field.
+std::string with_time(std::string_view leaf, std::int64_t time_ms) {
+  const auto comma = leaf.find(',', kLeafHead.size());
+  if (!leaf.starts_with(kLeafHead) || comma == std::string_view::npos) {
+    throw std::logic_error("audit: a prepared leaf is not a version 1 leaf");
+  }
+  std::string out(kLeafHead);
+  out += std::to_string(time_ms);
+  out += leaf.substr(comma);
+  return out;
 }
 
 bool matches(const AuditRecord& r, const Filter& f) {
@@ -121,58 +179,169 @@ std::uint64_t tree_size(const store::ReadView& view) {
   return read_u64_value(*value, "tree size");
 }
 
-Appended append(store::WriteView& view, const AuditRecord& record) {
-  const std::uint64_t index = tree_size(view);
+PreparedLeaf prepare(const AuditRecord& record) {
+  PreparedLeaf out;
+  out.time_ms = record.time_ms;
+  out.leaf = encode_leaf(record);
+  out.leaf_hash = leaf_hash(out.leaf);
+  return out;
+}
+
+std::uint64_t append_prepared(store::WriteView& view, std::span<PreparedLeaf> leaves) {
+  const std::uint64_t first = tree_size(view);
   std::optional<std::int64_t> last_time;
-  if (index != 0) {
+  if (first != 0) {
     auto value = view.get(Table::audit_state, kTimeKey);
     if (!value) corrupt("last time is missing");
     last_time = unbiased(read_u64_value(*value, "last time"));
   }
-  Appended out;
-  out.index = index;
-  if (last_time && record.time_ms < *last_time) {
-    AuditRecord raised = record;
-    raised.time_ms = *last_time;
-    out.leaf = encode_leaf(raised);
-  } else {
-    out.leaf = encode_leaf(record);
-  }
-  const std::int64_t time_ms = std::max(record.time_ms, last_time.value_or(record.time_ms));
-  out.leaf_hash = leaf_hash(out.leaf);
-
-  view.put(Table::audit_leaves, util::be64(index), out.leaf);
-  view.put(Table::audit_hashes, hash_key(0, index), out.leaf_hash);
-  // Each leaf whose index is odd at some level completes the subtree above
-  // it: one stored read and one write per completed level (one on average).
-  Hash h = out.leaf_hash;
-  std::uint64_t at = index;
-  unsigned level = 0;
-  while ((at & 1) != 0) {
-    h = node_hash(stored_hash(view, level, at - 1), h);
-    at >>= 1;
-    ++level;
-    view.put(Table::audit_hashes, hash_key(level, at), h);
-  }
-
-  const std::string leaf_suffix = util::be64(index);
-  view.put(Table::audit_index, index_prefix('p', record.principal.id) + leaf_suffix, "");
-  view.put(Table::audit_index, index_prefix('a', record.action) + leaf_suffix, "");
-  view.put(Table::audit_index, index_prefix('d', decision_name(record.decision)) + leaf_suffix, "");
-  for (std::size_t i = 0; i < record.resources.size(); ++i) {
-    const std::string& id = record.resources[i];
-    if (std::find(record.resources.begin(), record.resources.begin() + i, id) !=
-        record.resources.begin() + i) {
-      continue;  // indexed once
+  // waiting[level] is the hash of the complete subtree at |level| that waits
+  // for its right sibling (there is one wherever the size has bit |level|
+  // set), read from the store the first time it is needed.
+  std::array<std::optional<Hash>, 64> waiting;
+  std::uint64_t index = first;
+  for (PreparedLeaf& p : leaves) {
+    if (last_time && p.time_ms < *last_time) {
+      p.leaf = with_time(p.leaf, *last_time);
+      p.time_ms = *last_time;
+      p.leaf_hash = leaf_hash(p.leaf);
     }
-    view.put(Table::audit_index, index_prefix('r', id) + leaf_suffix, "");
+    const std::string leaf_key = util::be64(index);
+    view.append(Table::audit_leaves, leaf_key, p.leaf);
+    view.put(Table::audit_hashes, hash_key(0, index), p.leaf_hash);
+    // Each leaf whose index is odd at some level completes the subtree above
+    // it: one hash and one write per completed level (one on average).
+    Hash h = p.leaf_hash;
+    std::uint64_t at = index;
+    unsigned level = 0;
+    while ((at & 1) != 0) {
+      Hash left = waiting[level] ? std::move(*waiting[level]) : stored_hash(view, level, at - 1);
+      waiting[level].reset();
+      h = node_hash(left, h);
+      at >>= 1;
+      ++level;
+      view.put(Table::audit_hashes, hash_key(level, at), h);
+    }
+    waiting[level] = std::move(h);
+    if (!last_time || p.time_ms > *last_time) {
+      view.put(Table::audit_index, std::string("t") + util::be64(biased(p.time_ms)), leaf_key);
+      last_time = p.time_ms;
+    }
+    ++index;
   }
-  if (!last_time || time_ms > *last_time) {
-    view.put(Table::audit_index, std::string("t") + util::be64(biased(time_ms)), leaf_suffix);
+  if (index != first) {
+    view.put(Table::audit_state, kTimeKey, util::be64(biased(*last_time)));
+    view.put(Table::audit_state, kSizeKey, util::be64(index));
   }
-  view.put(Table::audit_state, kTimeKey, util::be64(biased(time_ms)));
-  view.put(Table::audit_state, kSizeKey, util::be64(index + 1));
+  return first;
+}
+
+Appended append(store::WriteView& view, const AuditRecord& record) {
+  PreparedLeaf one = prepare(record);
+  Appended out;
+  out.index = append_prepared(view, std::span<PreparedLeaf>(&one, 1));
+  out.leaf = std::move(one.leaf);
+  out.leaf_hash = std::move(one.leaf_hash);
   return out;
+}
+
+std::uint64_t indexed_size(const store::ReadView& view) {
+  auto value = view.get(Table::audit_state, kIndexedKey);
+  if (!value) return 0;
+  const std::uint64_t n = read_u64_value(*value, "indexed size");
+  if (n > tree_size(view)) corrupt("more leaves indexed than the tree holds");
+  return n;
+}
+
+std::uint64_t index_pending(store::WriteView& view, std::uint64_t max_leaves) {
+  const std::uint64_t size = tree_size(view);
+  const std::uint64_t from = indexed_size(view);
+  const std::uint64_t to = std::min(size, from + std::min(max_leaves, size - from));
+  if (from >= to) return 0;
+  // The leaves of the range by index_prefix, ascending. Most reads share
+  // their principal, action and decision with their neighbours, so those
+  // become runs: one entry per run of consecutive leaves, not per leaf; and
+  // a value equal to the previous leaf's skips the map.
+  std::unordered_map<std::string, std::vector<std::uint64_t>> by_prefix;
+  struct Last {
+    std::string value;
+    std::vector<std::uint64_t>* leaves = nullptr;  // stable: the map's nodes do not move
+  };
+  Last last[3];  // principal, action, decision
+  std::string prefix;
+  AuditRecord record;
+  std::uint64_t next = from;
+  view.scan(
+      Table::audit_leaves, "",
+      [&](std::string_view key, std::string_view leaf) {
+        if (next >= to) return false;
+        if (key != util::be64(next)) corrupt("leaf " + std::to_string(next) + " is missing");
+        if (auto parsed = util::parse_leaf_into(leaf, record); !parsed) {
+          corrupt("leaf " + std::to_string(next) + ": " + parsed.error().message);
+        }
+        auto add = [&](char tag, std::string_view value) -> std::vector<std::uint64_t>& {
+          prefix.clear();
+          append_index_prefix(prefix, tag, value);
+          auto it = by_prefix.find(prefix);
+          if (it == by_prefix.end())
+            it = by_prefix.emplace(prefix, std::vector<std::uint64_t>{}).first;
+          auto& leaves = it->second;
+          if (leaves.empty() || leaves.back() != next)
+            leaves.push_back(next);  // a resource named twice
+          return leaves;
+        };
+        auto add_repeated = [&](Last& l, char tag, std::string_view value) {
+          if (l.leaves != nullptr && l.value == value) {
+            l.leaves->push_back(next);
+            return;
+          }
+          l.leaves = &add(tag, value);
+          l.value.assign(value);
+        };
+        add_repeated(last[0], 'p', record.principal.id);
+        add_repeated(last[1], 'a', record.action);
+        add_repeated(last[2], 'd', decision_name(record.decision));
+        for (const std::string& id : record.resources) add('r', id);
+        ++next;
+        return true;
+      },
+      util::be64(from));
+  if (next != to) corrupt("leaf " + std::to_string(next) + " is missing");
+
+  // Entries: epoch_key || BE64(last leaf of the run) -> BE64(first leaf),
+  // or empty for a run of one. A run that starts at |from| may continue the
+  // previous transaction's last run of the same value: that entry is
+  // replaced by the longer run.
+  std::vector<std::pair<std::string, std::string>> entries;
+  entries.reserve(by_prefix.size() + static_cast<std::size_t>(to - from));
+  for (const auto& [prefix, leaves] : by_prefix) {
+    std::size_t i = 0;
+    while (i < leaves.size()) {
+      std::uint64_t first = leaves[i];
+      std::uint64_t last = first;
+      const std::uint64_t epoch = first >> kIndexEpochBits;
+      while (i + 1 < leaves.size() && leaves[i + 1] == last + 1 &&
+             (leaves[i + 1] >> kIndexEpochBits) == epoch) {
+        last = leaves[++i];
+      }
+      ++i;
+      std::string key = epoch_key(epoch, prefix);
+      if (first == from && (first & ((std::uint64_t{1} << kIndexEpochBits) - 1)) != 0) {
+        std::string before = key + util::be64(first - 1);
+        if (auto value = view.get(Table::audit_index, before)) {
+          first = run_first(*value, first - 1);
+          view.erase(Table::audit_index, before);
+        }
+      }
+      key += util::be64(last);
+      entries.emplace_back(std::move(key), first == last ? std::string() : util::be64(first));
+    }
+  }
+  // In key order, so that consecutive puts land on the same pages.
+  std::sort(entries.begin(), entries.end());
+  for (const auto& [key, value] : entries) view.put(Table::audit_index, key, value);
+  view.put(Table::audit_state, kIndexedKey, util::be64(to));
+  return to - from;
 }
 
 Result<Hash> root_at(const store::ReadView& view, std::uint64_t size) {
@@ -281,6 +450,7 @@ Result<Page> query(const store::ReadView& view, const Filter& filter) {
     return make_error("from is after to");
   }
   const std::uint64_t size = tree_size(view);
+  const std::uint64_t indexed = indexed_size(view);
   std::uint64_t lo = filter.cursor;
   std::uint64_t hi = size;
   if (filter.from_ms) lo = std::max(lo, first_index_at_or_after(view, *filter.from_ms, size));
@@ -289,22 +459,82 @@ Result<Page> query(const store::ReadView& view, const Filter& filter) {
   }
 
   std::vector<std::string> streams;
-  if (filter.principal) streams.push_back(index_prefix('p', *filter.principal));
-  if (filter.identifier) streams.push_back(index_prefix('r', *filter.identifier));
-  if (filter.action) streams.push_back(index_prefix('a', *filter.action));
-  if (filter.decision) streams.push_back(index_prefix('d', decision_name(*filter.decision)));
+  // needles are what a matching leaf contains verbatim (its JSON strings),
+  // a cheap test before decoding a leaf that is not indexed yet.
+  std::vector<std::string> needles;
+  auto constrain = [&](char tag, std::string_view value) {
+    streams.push_back(index_prefix(tag, value));
+    std::string needle;
+    util::append_json_string(needle, value);
+    needles.push_back(std::move(needle));
+  };
+  if (filter.principal) constrain('p', *filter.principal);
+  if (filter.identifier) constrain('r', *filter.identifier);
+  if (filter.action) constrain('a', *filter.action);
+  if (filter.decision) constrain('d', decision_name(*filter.decision));
 
   Page page;
+  // take decides one candidate; true when the page is complete (and
+  // next_cursor set: one more match exists).
+  auto take = [&](std::uint64_t index, std::string_view leaf) {
+    auto record = decode_leaf(leaf);
+    if (!record) corrupt("leaf " + std::to_string(index) + ": " + record.error().message);
+    // Indexes only propose candidates; the record decides (long values are
+    // indexed by hash).
+    if (!matches(*record, filter)) return false;
+    if (page.entries.size() == filter.limit) {
+      page.next_cursor = index;
+      return true;
+    }
+    page.entries.push_back(Entry{index, std::string(leaf), std::move(record).value()});
+    return false;
+  };
+  // scan_leaves reads the leaves [from, to) in order, skipping those that
+  // lack a needle; true when the page is complete.
+  auto scan_leaves = [&](std::uint64_t from, std::uint64_t to) {
+    bool complete = false;
+    std::uint64_t next = from;
+    if (from >= to) return false;
+    view.scan(
+        Table::audit_leaves, "",
+        [&](std::string_view key, std::string_view leaf) {
+          if (next >= to) return false;
+          if (key != util::be64(next)) corrupt("leaf " + std::to_string(next) + " is missing");
+          bool candidate = true;
+          for (const std::string& needle : needles) {
+            if (leaf.find(needle) == std::string_view::npos) {
+              candidate = false;
+              break;
+            }
+          }
+          if (candidate && take(next, leaf)) {
+            complete = true;
+            return false;
+          }
+          ++next;
+          return true;
+        },
+        util::be64(from));
+    if (!complete && next != to) corrupt("leaf " + std::to_string(next) + " is missing");
+    return complete;
+  };
+
+  if (streams.empty()) {
+    scan_leaves(lo, hi);
+    return page;
+  }
+  // The indexed leaves: leapfrog join over the constraints' indexes.
+  const std::uint64_t indexed_hi = std::min(hi, indexed);
   std::uint64_t target = lo;
-  while (target < hi) {
-    // Leapfrog join: every stream seeks to the current target; one that
-    // lands later moves the target, until all agree on one leaf.
+  while (target < indexed_hi) {
+    // Every stream seeks to the current target; one that lands later moves
+    // the target, until all agree on one leaf.
     std::size_t agree = 0;
     std::size_t i = 0;
     bool exhausted = false;
-    while (!streams.empty() && agree < streams.size()) {
-      auto found = seek(view, streams[i], target);
-      if (!found || *found >= hi) {
+    while (agree < streams.size()) {
+      auto found = seek(view, streams[i], target, indexed_hi);
+      if (!found) {
         exhausted = true;
         break;
       }
@@ -319,19 +549,11 @@ Result<Page> query(const store::ReadView& view, const Filter& filter) {
     if (exhausted) break;
     auto leaf = leaf_at(view, target);
     if (!leaf) corrupt("indexed leaf " + std::to_string(target) + " is missing");
-    auto record = decode_leaf(*leaf);
-    if (!record) corrupt("leaf " + std::to_string(target) + ": " + record.error().message);
-    // Indexes only propose candidates; the record decides (long values are
-    // indexed by hash).
-    if (matches(*record, filter)) {
-      if (page.entries.size() == filter.limit) {
-        page.next_cursor = target;
-        break;
-      }
-      page.entries.push_back(Entry{target, std::move(*leaf), std::move(record).value()});
-    }
+    if (take(target, *leaf)) return page;
     ++target;
   }
+  // The leaves not indexed yet, one by one.
+  scan_leaves(std::max(lo, indexed), hi);
   return page;
 }
 

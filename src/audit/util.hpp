@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "idra/audit.hpp"
+
 namespace idra::audit::util {
 
 // ensure_sodium runs sodium_init once; a failure (no entropy source) is
@@ -26,6 +28,20 @@ std::optional<std::string> unbase64(std::string_view text);
 
 // valid_utf8 rejects overlong forms, surrogates and code points over U+10FFFF.
 bool valid_utf8(std::string_view text);
+
+// append_json_string appends |s| as encode_leaf writes a string: quoted,
+// with exactly its escapes and U+FFFD for invalid UTF-8 (record.cpp).
+void append_json_string(std::string& out, std::string_view s);
+
+// parse_leaf is decode_leaf without its final check that the leaf is the
+// record's canonical encoding: for the indexer, which reads leaves that
+// append wrote (a leaf changed since only proposes wrong candidates, which
+// the query's decode_leaf then rejects; check_stored finds the change).
+Result<AuditRecord> parse_leaf(std::string_view leaf);
+// parse_leaf_into is parse_leaf into |record|, whose strings and vectors
+// keep their capacity from one leaf to the next (the indexer's loop). On an
+// Error |record| holds part of the leaf.
+Result<void> parse_leaf_into(std::string_view leaf, AuditRecord& record);
 
 // parse_u64 accepts "0" or [1-9][0-9]* that fits in 64 bits.
 std::optional<std::uint64_t> parse_u64(std::string_view text);

@@ -329,20 +329,27 @@ Result<void> load_config(const std::filesystem::path& file, ServeOptions& o) {
     const auto& c = j["audit"];
     const char* w = "audit";
     if (auto r = check_keys(c, w, {"enabled", "batch_size", "max_delay_ms", "checkpoint_interval_ms", "origin",
-                                   "pseudonymize_key_file"});
+                                   "pseudonymize_key_file", "max_txn_records", "queue_capacity", "index_batch",
+                                   "index_interval_ms"});
         !r) {
       return r;
     }
     std::uint64_t delay = static_cast<std::uint64_t>(o.audit.max_delay.count());
     std::uint64_t interval = static_cast<std::uint64_t>(o.audit.checkpoint_interval.count());
+    std::uint64_t index_interval = static_cast<std::uint64_t>(o.audit.index_interval.count());
     for (auto r : {read_bool(c, w, "enabled", o.audit.enabled),
                    read_uint(c, w, "batch_size", o.audit.batch_size, 1, 65536),
                    read_uint(c, w, "max_delay_ms", delay, 0, 100),
-                   read_uint(c, w, "checkpoint_interval_ms", interval, 1, 86'400'000)}) {
+                   read_uint(c, w, "checkpoint_interval_ms", interval, 1, 86'400'000),
+                   read_uint(c, w, "max_txn_records", o.audit.max_txn_records, 1, 1'000'000),
+                   read_uint(c, w, "queue_capacity", o.audit.queue_capacity, 1, 16'777'216),
+                   read_uint(c, w, "index_batch", o.audit.index_batch, 1, 1'000'000),
+                   read_uint(c, w, "index_interval_ms", index_interval, 1, 3'600'000)}) {
       if (!r) return r;
     }
     o.audit.max_delay = std::chrono::milliseconds(delay);
     o.audit.checkpoint_interval = std::chrono::milliseconds(interval);
+    o.audit.index_interval = std::chrono::milliseconds(index_interval);
     if (c.contains("origin")) {
       if (!c["origin"].is_string() || c["origin"].get<std::string>().empty()) {
         return make_error("config key audit.origin must be a non-empty string");

@@ -274,7 +274,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!may_block) return send(sh_.service.handle(areq));
     if (sh_.pending_blocking.fetch_add(1) >= sh_.config.limits.max_pending_blocking) {
       sh_.pending_blocking.fetch_sub(1);
-      return send(sh_.service.busy(std::chrono::seconds(1)));  // backpressure, not an unbounded queue
+      // Backpressure, not an unbounded queue; the request is not run, but
+      // it is audited like every other.
+      api::Response busy = sh_.service.busy(std::chrono::seconds(1));
+      sh_.service.audit_unrun(areq, busy);
+      return send(std::move(busy));
     }
     asio::post(sh_.blocking, [self = shared_from_this(), areq = std::move(areq)]() mutable {
       api::Response res = self->sh_.service.handle(areq);
@@ -292,7 +296,31 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     r.status = status;
     r.body = error_body(message);
     r.headers.emplace_back("content-type", "application/json");
+    sh_.service.audit_unrun(unread_request(), r);
     send(std::move(r));
+  }
+
+  // unread_request is what is known of a request that could not be read
+  // whole, for its audit record: who sent it, when, its id, and its method
+  // and target if the header arrived complete.
+  api::Request unread_request() const {
+    api::Request areq;
+    areq.client_address = client_;
+    areq.now_unix_ms =
+        static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+    areq.now_unix = areq.now_unix_ms / 1000;
+    areq.received = start_;
+    areq.request_id = request_id_;
+    areq.secure = kTls;
+    if constexpr (kTls) areq.peer = peer_;
+    if (parser_ && parser_->is_header_done()) {
+      const auto& req = parser_->get();
+      areq.method = std::string(req.method_string());
+      areq.target = std::string(req.target().substr(0, 2048));
+    }
+    return areq;
   }
 
   void send(api::Response r) {

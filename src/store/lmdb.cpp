@@ -255,6 +255,15 @@ void WriteTxn::put(Dbi dbi, std::string_view key, std::string_view value) {
   if (rc != 0) fail("mdb_put", rc);
 }
 
+void WriteTxn::append(Dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  int rc = mdb_put(live(), dbi.get(), &k, &v, MDB_APPEND);
+  if (rc == MDB_MAP_FULL) throw NeedsResize(NeedsResize::Kind::grow);
+  if (rc == MDB_KEYEXIST) throw std::logic_error("lmdb: append of a key that does not sort last");
+  if (rc != 0) fail("mdb_put (append)", rc);
+}
+
 bool WriteTxn::del(Dbi dbi, std::string_view key) {
   MDB_val k = to_val(key);
   int rc = mdb_del(live(), dbi.get(), &k, nullptr);

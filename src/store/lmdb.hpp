@@ -179,6 +179,11 @@ class WriteTxn : public Txn {
   // put stores |value| under |key|; throws NeedsResize(grow) on
   // MDB_MAP_FULL.
   void put(Dbi dbi, std::string_view key, std::string_view value);
+  // append stores |value| under |key|, which must sort after every key of
+  // |dbi| (MDB_APPEND: no B-tree search, pages filled completely). A key
+  // that does not is a caller's bug: throws std::logic_error. MDB_MAP_FULL
+  // throws NeedsResize(grow).
+  void append(Dbi dbi, std::string_view key, std::string_view value);
   // del removes |key|; false if it was not there.
   bool del(Dbi dbi, std::string_view key);
   // commit makes the changes durable (fsync unless MDB_NOSYNC) and ends the

@@ -652,6 +652,12 @@ void WriteView::put(Table table, std::string_view key, std::string_view value) {
   wtxn_.put(table_dbi(s, table), key, value);
 }
 
+void WriteView::append(Table table, std::string_view key, std::string_view value) {
+  const auto& s = impl_of(impl_);
+  check_table_key(s, key);
+  wtxn_.append(table_dbi(s, table), key, value);
+}
+
 bool WriteView::erase(Table table, std::string_view key) {
   const auto& s = impl_of(impl_);
   if (!s.key_fits(key)) return false;

@@ -20,7 +20,7 @@ import time
 import unittest
 from urllib.parse import quote
 
-from idra_harness import IDRA_BIN, Node
+from idra_harness import IDRA_BIN, Node, tls_connect
 
 
 def run(args, **kw):
@@ -264,6 +264,45 @@ class AuditLog(AuditBase):
             self.assertEqual(r.status, 400, (q, r))
             self.assertTrue(r.json()["message"], (q, r))
         self.assertEqual(n.curl("POST", "/api/audit/entries", auth=self.admin, body={}).status, 405)
+
+    def test_requests_the_http_layer_refuses_are_logged(self):
+        # Answers the HTTP layer gives without running the request (a header
+        # too large, a body too large, bytes that are not HTTP) leave a
+        # record too, with the request id the client saw.
+        n = self.node
+        big = n.curl("GET", "/api/handles/88.100/A", headers=["X-Big: " + "b" * (20 << 10)])
+        self.assertEqual(big.status, 431, big)
+
+        def raw_request(data):
+            """Sends |data| over TLS; returns the status and X-Request-Id of the answer."""
+            sock = tls_connect(n)
+            try:
+                sock.sendall(data)
+                raw = b""
+                while b"\r\n\r\n" not in raw:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    raw += chunk
+            finally:
+                sock.close()
+            head = raw.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+            rid = [l.split(":", 1)[1].strip() for l in head if l.lower().startswith("x-request-id:")]
+            return int(head[0].split()[1]), rid[0] if rid else None
+
+        status, large_id = raw_request(b"PUT /api/handles/88.100/A HTTP/1.1\r\nHost: x\r\n"
+                                       b"Content-Length: 2000000\r\n\r\n")
+        self.assertEqual(status, 413)
+        status, malformed_id = raw_request(b"GET /api/handles/88.100/A HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        self.assertEqual(status, 400)
+        for rid, status in ((big.headers["x-request-id"], 431), (large_id, 413), (malformed_id, 400)):
+            e = self.wait_for_entry(n, rid, "?action=badRequest")
+            rec = e["record"]
+            self.assertEqual(rec["http_status"], status, rec)
+            self.assertEqual(rec["decision"], "deny", rec)
+            self.assertEqual(rec["principal"]["kind"], "anonymous", rec)
+            self.assertEqual(rec["client"], "127.0.0.1", rec)
+            self.assertGreater(rec["time_ms"], 1700000000000, rec)
 
     def test_proofs_consistency_across_checkpoints_and_exports(self):
         n = self.node

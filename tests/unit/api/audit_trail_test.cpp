@@ -172,5 +172,68 @@ TEST_F(AuditTrailTest, AuditorApiNeedsReadAudit) {
   EXPECT_EQ(records[1].decision, audit::Decision::allow);
 }
 
+TEST_F(AuditTrailTest, AnswersTheHttpLayerGaveAreAuditedToo) {
+  // What the HTTP layer knows of a request it answered without running it:
+  // a busy node (503), and a request it could not read (431 without a
+  // method or target, 413 with them).
+  Request busy;
+  busy.method = "PUT";
+  busy.target = "/api/handles/88.100/z";
+  busy.client_address = "192.0.2.8";
+  busy.now_unix_ms = 1800000000456;
+  busy.now_unix = 1800000000;
+  busy.request_id = "req-busy";
+  service_->audit_unrun(busy, service_->busy(std::chrono::seconds(1)));
+  Request unread;
+  unread.client_address = "192.0.2.9";
+  unread.now_unix_ms = 1800000000789;
+  unread.request_id = "req-431";
+  Response too_large;
+  too_large.status = 431;
+  service_->audit_unrun(unread, too_large);
+  Request plain = unread;
+  plain.secure = false;  // the plain-HTTP listener is not audited
+  plain.request_id = "req-plain";
+  service_->audit_unrun(plain, too_large);
+  EXPECT_TRUE(log().empty());  // group-committed, like a read
+  batcher_->flush();
+  const auto records = log();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].request_id, "req-busy");
+  EXPECT_EQ(records[0].http_status, 503u);
+  EXPECT_EQ(records[0].handle_code, 3u);
+  EXPECT_EQ(records[0].action, "unavailable");
+  EXPECT_EQ(records[0].decision, audit::Decision::deny);
+  EXPECT_EQ(records[0].client, "192.0.2.8");
+  EXPECT_EQ(records[0].time_ms, 1800000000456);
+  EXPECT_EQ(records[0].principal.kind, audit::PrincipalKind::anonymous);
+  EXPECT_EQ(records[1].request_id, "req-431");
+  EXPECT_EQ(records[1].http_status, 431u);
+  EXPECT_EQ(records[1].action, "badRequest");
+  EXPECT_EQ(records[1].decision, audit::Decision::deny);
+  EXPECT_EQ(records[1].client, "192.0.2.9");
+  EXPECT_EQ(records[1].time_ms, 1800000000789);
+}
+
+TEST_F(AuditTrailTest, EntriesFindRecordsBeforeAndAfterIndexing) {
+  ASSERT_EQ(call("PUT", "/api/handles/88.100/q1", R"([{"index":1,"type":"URL","data":"x"}])", true).status, 201u);
+  ASSERT_EQ(call("GET", "/api/handles/88.100/q1").status, 200u);
+  batcher_->flush();
+  auto find = [&] {
+    auto r = call("GET", "/api/audit/entries?identifier=88.100%2Fq1", {}, true);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.body;
+  };
+  // Not indexed yet (the batcher indexes in its own time): found anyway.
+  std::string body = find();
+  EXPECT_NE(body.find("\"request_id\":\"req-1\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"request_id\":\"req-2\""), std::string::npos) << body;
+  batcher_->flush_index();
+  store_->view([&](const store::ReadView& v) { EXPECT_EQ(audit::indexed_size(v), audit::tree_size(v)); });
+  body = find();
+  EXPECT_NE(body.find("\"request_id\":\"req-1\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"request_id\":\"req-2\""), std::string::npos) << body;
+}
+
 }  // namespace
 }  // namespace idra::api

@@ -2,6 +2,7 @@
 // at shutdown.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "helpers.hpp"
@@ -47,7 +48,7 @@ TEST(ReadBatcher, CommitsWithinMaxDelayWithoutFlush) {
 
 TEST(ReadBatcher, GroupsAndFlushFromManyThreads) {
   TempStore s;
-  ReadBatcher batcher(*s, BatcherConfig{100, 20ms, 150, 1s});  // small queue: back-pressure
+  ReadBatcher batcher(*s, BatcherConfig{100, 20ms, 150, 1s, 100});  // small queue: back-pressure
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&batcher, t] {
@@ -75,6 +76,98 @@ TEST(ReadBatcher, FlushWithNothingQueuedReturns) {
   ReadBatcher batcher(*s);
   batcher.flush();
   EXPECT_EQ(batcher.stats().batches, 0u);
+}
+
+std::pair<std::uint64_t, std::uint64_t> size_and_indexed(store::Store& s) {
+  std::pair<std::uint64_t, std::uint64_t> out;
+  s.view([&](const store::ReadView& v) { out = {tree_size(v), indexed_size(v)}; });
+  return out;
+}
+
+TEST(ReadBatcher, FlushIndexCoversReadsAndChanges) {
+  TempStore s;
+  BatcherConfig config;
+  config.max_delay = 10ms;
+  config.index_interval = std::chrono::milliseconds(60'000);  // only when asked
+  ReadBatcher batcher(*s, config);
+  for (std::uint64_t i = 0; i < 300; ++i) batcher.submit(testing::sample_record(i));
+  // A change's record, committed in its own transaction beside the batcher.
+  testing::append_all(*s, {testing::sample_record(1000)});
+  batcher.flush();
+  batcher.flush_index();
+  EXPECT_EQ(size_and_indexed(*s), std::make_pair(std::uint64_t{301}, std::uint64_t{301}));
+  EXPECT_EQ(batcher.stats().indexed, 301u);
+  EXPECT_GE(batcher.stats().index_batches, 1u);
+}
+
+TEST(ReadBatcher, IndexesWhenTheTailReachesIndexBatch) {
+  TempStore s;
+  BatcherConfig config;
+  config.max_batch = 50;
+  config.max_delay = 5ms;
+  config.index_batch = 100;
+  config.index_interval = std::chrono::milliseconds(60'000);
+  ReadBatcher batcher(*s, config);
+  for (std::uint64_t i = 0; i < 1000; ++i) batcher.submit(testing::sample_record(i));
+  batcher.flush();
+  // The writer indexes after the commit that made the tail reach 100.
+  const auto start = std::chrono::steady_clock::now();
+  while (size_and_indexed(*s).first - size_and_indexed(*s).second >= 100 &&
+         std::chrono::steady_clock::now() - start < 10s) {
+    std::this_thread::sleep_for(5ms);
+  }
+  const auto [size, indexed] = size_and_indexed(*s);
+  EXPECT_EQ(size, 1000u);
+  EXPECT_LT(size - indexed, 100u);
+  EXPECT_GE(batcher.stats().index_batches, 1u);
+}
+
+TEST(ReadBatcher, WithIndexingOffQueriesStillFindEverything) {
+  TempStore s;
+  BatcherConfig config;
+  config.index_batch = 0;
+  ReadBatcher batcher(*s, config);
+  for (std::uint64_t i = 0; i < 200; ++i) batcher.submit(testing::sample_record(i));
+  batcher.flush();
+  batcher.flush_index();  // returns at once
+  EXPECT_EQ(size_and_indexed(*s), std::make_pair(std::uint64_t{200}, std::uint64_t{0}));
+  Filter f;
+  f.identifier = "IDRA/shared";
+  f.limit = 1000;
+  std::size_t expected = 0;
+  for (std::uint64_t i = 0; i < 200; ++i) expected += i % 6 == 0;
+  s->view([&](const store::ReadView& v) { EXPECT_EQ(query(v, f)->entries.size(), expected); });
+}
+
+TEST(ReadBatcher, DeepQueueCommitsInBiggerTransactions) {
+  TempStore s;
+  BatcherConfig config;
+  config.max_batch = 10;
+  config.max_txn_records = 400;
+  config.max_delay = std::chrono::milliseconds(60'000);
+  config.queue_capacity = 4096;
+  ReadBatcher batcher(*s, config);
+  // Another writer holds the store while the records arrive, as a slow
+  // fsync would: the queue grows deep behind the first batch.
+  std::promise<void> holding, release;
+  std::thread other([&] {
+    (void)s->transact([&](store::WriteView&) -> Result<void> {
+      holding.set_value();
+      release.get_future().wait();
+      return {};
+    });
+  });
+  holding.get_future().wait();
+  for (std::uint64_t i = 0; i < 2000; ++i) batcher.submit(testing::sample_record(i));
+  release.set_value();
+  other.join();
+  batcher.flush();
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.committed, 2000u);
+  // One batch waited for the other writer; the rest went max_txn_records
+  // at a time, never more.
+  EXPECT_GE(stats.batches, 5u);
+  EXPECT_LE(stats.batches, 7u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // indexes and queries with cursor paging.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "helpers.hpp"
@@ -86,7 +87,9 @@ TEST(Log, TimeNeverDecreases) {
   });
 }
 
-class Query : public ::testing::Test {
+// Query runs with no leaf indexed (every answer from the tail), some (the
+// index and then the tail), and all.
+class Query : public ::testing::TestWithParam<std::uint64_t> {
  protected:
   static constexpr std::uint64_t kCount = 600;
   void SetUp() override {
@@ -97,6 +100,20 @@ class Query : public ::testing::Test {
     records[201].resources.push_back(std::string(450, 'L') + "x");
     testing::append_all(*s, std::vector<AuditRecord>(records.begin(), records.begin() + 300));
     testing::append_all(*s, std::vector<AuditRecord>(records.begin() + 300, records.end()));
+    const std::uint64_t indexed = GetParam();
+    std::uint64_t done = 0;
+    while (done < indexed) {
+      std::uint64_t n = 0;
+      ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                     n = index_pending(v, std::min<std::uint64_t>(indexed - done, 250));
+                     return {};
+                   }).ok());
+      ASSERT_GT(n, 0u);
+      done += n;
+    }
+    EXPECT_EQ(
+        testing::read<std::uint64_t>(*s, [](const store::ReadView& v) { return indexed_size(v); }),
+        indexed);
   }
 
   // expected is the brute-force answer.
@@ -144,7 +161,7 @@ class Query : public ::testing::Test {
   std::vector<AuditRecord> records;
 };
 
-TEST_F(Query, MatchesBruteForceWithPaging) {
+TEST_P(Query, MatchesBruteForceWithPaging) {
   const std::int64_t t0 = records[0].time_ms;
   std::vector<Filter> filters;
   filters.push_back({});
@@ -206,7 +223,7 @@ TEST_F(Query, MatchesBruteForceWithPaging) {
   EXPECT_EQ(expected(big).size(), 100u);  // 101..200: record 100 took 99's time
 }
 
-TEST_F(Query, RejectsBadFilters) {
+TEST_P(Query, RejectsBadFilters) {
   s->view([&](const store::ReadView& v) {
     Filter f;
     f.limit = 0;
@@ -224,6 +241,186 @@ TEST_F(Query, RejectsBadFilters) {
     f.from_ms = std::numeric_limits<std::int64_t>::min();
     f.to_ms = std::numeric_limits<std::int64_t>::max();
     EXPECT_EQ(query(v, f)->entries.size(), kDefaultQueryLimit);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Indexed, Query, ::testing::Values(0u, 1u, 333u, 600u));
+
+TEST(Index, EntriesGoToTheirEpochAndDoNotChangeTheLog) {
+  TempStore s;
+  std::vector<AuditRecord> records;
+  for (std::uint64_t i = 0; i < 40; ++i) records.push_back(testing::sample_record(i));
+  testing::append_all(*s, records);
+  const Hash root_before =
+      testing::read<Hash>(*s, [](const store::ReadView& v) { return *root_at(v, 40); });
+  std::uint64_t entries_before = 0;
+  s->view([&](const store::ReadView& v) { entries_before = v.entries(store::Table::audit_index); });
+  std::uint64_t n = 0;
+  ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                 n = index_pending(v, 1000);
+                 return {};
+               }).ok());
+  EXPECT_EQ(n, 40u);
+  s->view([&](const store::ReadView& v) {
+    EXPECT_EQ(indexed_size(v), 40u);
+    EXPECT_EQ(*root_at(v, 40), root_before);
+    // One entry per run of consecutive leaves sharing a principal, action,
+    // decision or resource, all under epoch 0.
+    std::map<std::string, std::vector<std::uint64_t>> leaves;
+    for (std::uint64_t i = 0; i < records.size(); ++i) {
+      const auto& r = records[i];
+      leaves["p" + r.principal.id].push_back(i);
+      leaves["a" + r.action].push_back(i);
+      leaves[std::string("d") + std::string(decision_name(r.decision))].push_back(i);
+      for (const auto& id : std::set<std::string>(r.resources.begin(), r.resources.end()))
+        leaves["r" + id].push_back(i);
+    }
+    std::uint64_t expected = 0;
+    for (const auto& [value, at] : leaves) {
+      for (std::size_t k = 0; k < at.size(); ++k) expected += k == 0 || at[k] != at[k - 1] + 1;
+    }
+    EXPECT_LT(expected, 40u * 3);  // runs did form
+    EXPECT_EQ(v.entries(store::Table::audit_index) - entries_before, expected);
+    std::uint64_t in_epoch0 = 0;
+    v.scan(store::Table::audit_index, std::string("e") + util::be64(0),
+           [&](std::string_view, std::string_view) {
+             ++in_epoch0;
+             return true;
+           });
+    EXPECT_EQ(in_epoch0, expected);
+  });
+  // Nothing left: a second call indexes nothing.
+  ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                 n = index_pending(v, 1000);
+                 return {};
+               }).ok());
+  EXPECT_EQ(n, 0u);
+}
+
+TEST(Index, RunsContinueAcrossTransactionsAndStopAtEpochs) {
+  TempStore s;
+  // Every leaf the same principal, action, decision and resource: one run
+  // per value and epoch, however the indexing is cut into transactions.
+  constexpr std::uint64_t kCount = (1u << kIndexEpochBits) + 100;
+  ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                 std::vector<PreparedLeaf> batch;
+                 for (std::uint64_t i = 0; i < kCount; ++i) {
+                   AuditRecord r;
+                   r.time_ms = 1000 + static_cast<std::int64_t>(i);
+                   r.action = "resolve";
+                   r.resources = {"88.100/x"};
+                   batch.push_back(prepare(r));
+                 }
+                 (void)append_prepared(v, batch);
+                 return {};
+               }).ok());
+  std::uint64_t base = 0;
+  s->view([&](const store::ReadView& v) { base = v.entries(store::Table::audit_index); });
+  std::uint64_t indexed = 0;
+  for (std::uint64_t step : {1u, 2u, 7000u, 60000u, 100000u}) {
+    ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                   indexed += index_pending(v, step);
+                   return {};
+                 }).ok());
+  }
+  EXPECT_EQ(indexed, kCount);
+  s->view([&](const store::ReadView& v) {
+    EXPECT_EQ(v.entries(store::Table::audit_index) - base, 8u);
+  });
+  for (std::uint64_t cursor : {0u, 5u, 65535u, 65536u, 65600u}) {
+    Filter f;
+    f.identifier = "88.100/x";
+    f.action = "resolve";
+    f.decision = Decision::deny;  // a default record's decision
+    f.cursor = cursor;
+    f.limit = 3;
+    auto page =
+        testing::read<Page>(*s, [&](const store::ReadView& v) { return query(v, f).value(); });
+    ASSERT_EQ(page.entries.size(), 3u);
+    EXPECT_EQ(page.entries[0].index, cursor);
+    EXPECT_EQ(page.entries[2].index, cursor + 2);
+    EXPECT_EQ(page.next_cursor, cursor + 3);
+  }
+}
+
+TEST(Index, QueriesCrossEpochsAndTheTail) {
+  TempStore s;
+  // Past the first epoch (2^16 leaves), a rare identifier on both sides of
+  // the boundary; the first 70,000 leaves indexed, the rest not.
+  constexpr std::uint64_t kCount = (1u << kIndexEpochBits) + 6000;
+  const std::vector<std::uint64_t> rare = {5, 65535, 65536, 65537, 69999, 70000, 71000};
+  ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                 std::vector<PreparedLeaf> batch;
+                 for (std::uint64_t i = 0; i < kCount; ++i) {
+                   AuditRecord r;
+                   r.time_ms = 1000 + static_cast<std::int64_t>(i);
+                   r.action = "resolve";
+                   r.resources = {std::find(rare.begin(), rare.end(), i) != rare.end()
+                                      ? "88.100/rare"
+                                      : "88.100/common"};
+                   batch.push_back(prepare(r));
+                 }
+                 (void)append_prepared(v, batch);
+                 return {};
+               }).ok());
+  std::uint64_t indexed = 0;
+  while (indexed < 70000) {
+    ASSERT_TRUE(s->transact([&](store::WriteView& v) -> Result<void> {
+                   indexed += index_pending(v, std::min<std::uint64_t>(70000 - indexed, 30000));
+                   return {};
+                 }).ok());
+  }
+  Filter f;
+  f.identifier = "88.100/rare";
+  f.limit = 2;
+  std::vector<std::uint64_t> found;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page =
+        testing::read<Page>(*s, [&](const store::ReadView& v) { return query(v, f).value(); });
+    for (const auto& e : page.entries) found.push_back(e.index);
+    if (!page.next_cursor) break;
+    f.cursor = *page.next_cursor;
+  }
+  EXPECT_EQ(found, rare);
+  // A time range inside the second epoch, with the action as well.
+  f = {};
+  f.identifier = "88.100/rare";
+  f.action = "resolve";
+  f.from_ms = 1000 + 65536;
+  f.to_ms = 1000 + 70000;
+  auto page =
+      testing::read<Page>(*s, [&](const store::ReadView& v) { return query(v, f).value(); });
+  std::vector<std::uint64_t> got;
+  for (const auto& e : page.entries) got.push_back(e.index);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{65536, 65537, 69999, 70000}));
+}
+
+TEST(Log, AppendPreparedMatchesAppend) {
+  TempStore a, b;
+  std::vector<AuditRecord> records;
+  for (std::uint64_t i = 0; i < 37; ++i) records.push_back(testing::sample_record(i));
+  records[20].time_ms = records[3].time_ms;  // earlier than its predecessor: raised
+  testing::append_all(*a, records);
+  ASSERT_TRUE(b->transact([&](store::WriteView& v) -> Result<void> {
+                 std::vector<PreparedLeaf> batch;
+                 for (const auto& r : records) batch.push_back(prepare(r));
+                 EXPECT_EQ(append_prepared(v, std::span<PreparedLeaf>(batch).subspan(0, 10)), 0u);
+                 EXPECT_EQ(append_prepared(v, std::span<PreparedLeaf>(batch).subspan(10)), 10u);
+                 return {};
+               }).ok());
+  AuditRecord raised = records[20];
+  raised.time_ms = records[19].time_ms;
+  a->view([&](const store::ReadView& va) {
+    b->view([&](const store::ReadView& vb) {
+      ASSERT_EQ(tree_size(vb), 37u);
+      EXPECT_EQ(*leaf_at(vb, 20), encode_leaf(raised));
+      for (std::uint64_t i = 0; i < 37; ++i) EXPECT_EQ(leaf_at(va, i), leaf_at(vb, i)) << i;
+      for (std::uint64_t n = 1; n <= 37; ++n) EXPECT_EQ(*root_at(va, n), *root_at(vb, n)) << n;
+      std::vector<Hash> hashes;
+      for (std::uint64_t i = 0; i < 37; ++i) hashes.push_back(leaf_hash(*leaf_at(vb, i)));
+      EXPECT_EQ(*root_at(vb, 37), root_of(hashes));
+      EXPECT_TRUE(check_stored(vb, 37, root_of(hashes)).ok());
+    });
   });
 }
 
