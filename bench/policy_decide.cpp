@@ -155,7 +155,11 @@ int main(int argc, char** argv) {
     // decide: the store is built just before, untimed, as a server builds
     // it just before deciding (so it is in cache, as it would be there).
     std::optional<pol::Entities> fresh;
-    if (mode == "decide") fresh.emplace(std::move(*pol::Entities::make(c.entity_list)));
+    if (mode == "decide") {
+      auto made = pol::Entities::make(c.entity_list);
+      if (!made) die("entities: " + made.error().message);
+      fresh.emplace(std::move(*made));
+    }
     const auto t0 = Clock::now();
     bool allow = false;
     if (mode == "decide") {

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -141,11 +142,20 @@ struct Entity {
   RecordValue tags;
 };
 
+// AncestorList lists entities' uids, sorted (type, then id) and without repeats.
+using AncestorList = std::vector<EntityUid>;
+
 // Entities is an immutable entity store with the transitive closure of the
-// parent relation computed at construction (so `in` is a hash lookup).
+// parent relation computed at construction (so `in` is a lookup).
+//
+// A store is a layer: its own entities, in a flat vector, and optionally a
+// base layer (see layered()) that lookups fall back to. A layer of a few
+// entities (what one request brings) is scanned linearly; a large one (an
+// entities.json) is indexed by a hash map.
 class Entities {
  public:
   Entities() = default;
+
   // make builds the store. Error when a uid appears twice with different
   // contents (identical repeats count once, as in Cedar) or the parent
   // relation has a cycle through an entity and itself (Cedar allows parents
@@ -162,23 +172,41 @@ class Entities {
   // in is Cedar's `in`: a == b, or b is a (transitive) ancestor of a.
   bool in(const EntityUid& a, const EntityUid& b) const;
   // size counts this layer's entities (not a base layer's).
-  std::size_t size() const { return by_uid_.size(); }
-  // ancestors lists every ancestor of |uid| (not |uid| itself), sorted;
-  // null when the store has no entity |uid|.
-  const std::vector<EntityUid>* ancestors(const EntityUid& uid) const;
+  std::size_t size() const { return nodes_.size(); }
+  // ancestors lists every ancestor of |uid| (not |uid| itself); null when
+  // the store has no entity |uid|. The list lives as long as the store.
+  const AncestorList* ancestors(const EntityUid& uid) const;
+  // contains says whether |list| (an ancestors() result) holds |uid|.
+  static bool contains(const AncestorList& list, const EntityUid& uid);
 
  private:
   struct Node {
     Entity entity;
-    std::vector<EntityUid> ancestors;  // sorted
+    AncestorList ancestors;
   };
-  std::unordered_map<EntityUid, Node, EntityUidHash> by_uid_;
+  // A layer of more entities than this gets the hash index.
+  static constexpr std::size_t kLinearMax = 16;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  // position finds |uid| in this layer only; kNone when absent.
+  std::size_t position(const EntityUid& uid) const;
+  const Node* node(const EntityUid& uid) const;
+  // add appends |e| (not yet in this layer), indexing it when the layer is large.
+  void add(Entity e, bool indexed);
+  // close computes every node's ancestors; error on a cycle.
+  Result<void> close();
+
+  std::vector<Node> nodes_;
+  std::unordered_map<EntityUid, std::size_t, EntityUidHash> index_;  // empty for a small layer
+  // types_ lists the entity types of this layer when there are few (the
+  // schema's actions are all `Action`), so that a lookup of another type
+  // skips the layer without hashing; empty when not kept.
+  std::vector<std::string> types_;
   // base_ is a lower layer (see layered()): find/in/ancestors fall back to it
   // for uids this layer does not hold. Null for a plain store.
   std::shared_ptr<const Entities> base_;
   friend Result<Entities> layered(std::vector<Entity> request_entities, std::shared_ptr<const Entities> base);
 };
-
 
 // value_from_json reads one Cedar JSON value ({"__entity": ...},
 // {"__extn": {"fn": "ip", "arg": "..."}}, bool, number, string, array,
@@ -194,6 +222,16 @@ struct Request {
   EntityUid action;
   EntityUid resource;
   RecordValue context;
+};
+
+// RequestRef is a Request whose parts the caller owns; they must outlive
+// the call that takes it. A server that decides many requests of one
+// context (every value of a record) passes it to avoid copying the context.
+struct RequestRef {
+  const EntityUid& principal;
+  const EntityUid& action;
+  const EntityUid& resource;
+  const RecordValue& context;
 };
 
 // EvaluationError is a policy that errored during evaluation: Cedar skips it.
@@ -260,6 +298,15 @@ class PolicySet {
 // Decision::errors; any satisfied forbid denies; otherwise any satisfied
 // permit allows; otherwise deny.
 Decision is_authorized(const PolicySet& policies, const Request& request, const Entities& entities);
+Decision is_authorized(const PolicySet& policies, const RequestRef& request, const Entities& entities);
+// is_authorized_each decides, for every resource of |resources| in order,
+// the request of |principal| doing |action| on it with |context|: the same
+// decisions as one is_authorized per resource, for less work (the candidate
+// policies are found once per resource type, the principal and the action
+// are looked up once).
+std::vector<Decision> is_authorized_each(const PolicySet& policies, const EntityUid& principal,
+                                         const EntityUid& action, std::span<const EntityUid> resources,
+                                         const RecordValue& context, const Entities& entities);
 
 class SchemaImpl;
 
@@ -355,10 +402,12 @@ class Engine {
   std::string stamp_;  // names, sizes and mtimes of the files at load
 };
 
-// with_request_entities returns a store that holds |request_entities| on top
-// of |base| (the bundle's static entities): lookups find the request's
-// entities first, and `in` follows parents across both layers. Error as
-// Entities::make.
+// layered returns a store that holds |request_entities| on top of |base|
+// (the bundle's static entities, or another layer): lookups find the
+// request's entities first, and `in` follows parents across the layers. An
+// entity |base| holds too keeps the base's parents, attributes and tags
+// that the request's entry does not set. Error when a uid appears twice
+// among |request_entities| or their parents form a cycle.
 Result<Entities> layered(std::vector<Entity> request_entities, std::shared_ptr<const Entities> base);
 
 }  // namespace idra::policy

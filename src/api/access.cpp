@@ -1,6 +1,7 @@
 #include "access.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "hs_data.hpp"
 #include "idra/ids.hpp"
@@ -88,34 +89,89 @@ void prefix_chain(std::string_view prefix, std::vector<policy::Entity>& out) {
   }
 }
 
-// identifier_entities appends Identifier::"<handle>" and its prefix chain.
-void identifier_entities(std::string_view handle, std::vector<policy::Entity>& out) {
-  const std::string prefix = prefix_of_handle(handle);
-  policy::Entity id;
-  id.uid = uid("Identifier", handle);
-  if (!prefix.empty() && ids::canonical_prefix(prefix)) {
-    id.parents.push_back(uid("Prefix", prefix));
-    out.push_back(std::move(id));
-    prefix_chain(prefix, out);
-  } else {
-    out.push_back(std::move(id));
+// Chain is the layer of a prefix chain over a bundle's entities, shared by
+// every request of a thread that names a handle under that prefix.
+struct Chain {
+  std::shared_ptr<const policy::Entities> entities;  // null when it could not be built
+  bool chained = false;  // false: no chain (entities are the bundle's own)
+};
+
+// chain_layer returns the Prefix chain of |prefix| over |bundle|'s entities:
+// for an identifier (|identifier| true) the chain of its prefix when that
+// prefix is canonical, else none; for a prefix resource its own chain.
+//
+// Each thread keeps the chains it built for the bundle it last served (a
+// few prefixes are homed on a node, and every resolution under one needs
+// the same chain); the cache holds that bundle alive until the thread's
+// next decision on a newer one, and starts over past kMaxChains prefixes
+// (requests may name prefixes that are not homed).
+Chain chain_layer(const std::shared_ptr<const policy::Bundle>& bundle, std::string_view prefix, bool identifier) {
+  constexpr std::size_t kMaxChains = 256;
+  struct Cache {
+    std::shared_ptr<const policy::Bundle> bundle;
+    std::unordered_map<std::string, Chain> chains;  // key: 'I' or 'P', then the prefix
+  };
+  thread_local Cache cache;
+  if (cache.bundle != bundle) {
+    cache.chains.clear();
+    cache.bundle = bundle;
   }
+  std::string key;
+  key.reserve(prefix.size() + 1);
+  key.push_back(identifier ? 'I' : 'P');
+  key.append(prefix);
+  if (auto it = cache.chains.find(key); it != cache.chains.end()) return it->second;
+
+  Chain chain;
+  if (identifier && (prefix.empty() || !ids::canonical_prefix(prefix))) {
+    chain.entities = bundle->entities;
+  } else {
+    std::vector<policy::Entity> entities;
+    prefix_chain(prefix, entities);
+    chain.chained = !entities.empty();
+    auto built = policy::layered(std::move(entities), bundle->entities);
+    if (!built) return chain;  // a cycle through entities.json: not cached, the decision denies
+    chain.entities = std::make_shared<const policy::Entities>(std::move(*built));
+  }
+  if (cache.chains.size() >= kMaxChains) cache.chains.clear();
+  cache.chains.emplace(std::move(key), chain);
+  return chain;
+}
+
+// action_uid is Action::"<cedar name>", built once per action.
+const policy::EntityUid& action_uid(Action action) {
+  static const auto table = [] {
+    std::vector<policy::EntityUid> uids;
+    for (int a = 0; a <= static_cast<int>(Action::read_policy); ++a) {
+      uids.push_back(uid("Action", cedar_action_name(static_cast<Action>(a))));
+    }
+    return uids;
+  }();
+  return table[static_cast<std::size_t>(action)];
 }
 
 std::string value_id(std::string_view handle, std::uint32_t index) {
-  return std::string(handle) + "#" + std::to_string(index);
+  const std::string number = std::to_string(index);
+  std::string id;
+  id.reserve(handle.size() + 1 + number.size());
+  id.append(handle).push_back('#');
+  id.append(number);
+  return id;
 }
 
 policy::Entity value_entity(std::string_view handle, const store::HandleValue& v) {
   policy::Entity e;
   e.uid = uid("Value", value_id(handle, v.index));
   e.parents.push_back(uid("Identifier", handle));
-  e.attrs.emplace("type", policy::Value(v.type));
-  e.attrs.emplace("index", policy::Value(static_cast<std::int64_t>(v.index)));
-  e.attrs.emplace("publicRead", policy::Value(v.permissions.public_read));
-  e.attrs.emplace("adminRead", policy::Value(v.permissions.admin_read));
-  e.attrs.emplace("publicWrite", policy::Value(v.permissions.public_write));
-  e.attrs.emplace("adminWrite", policy::Value(v.permissions.admin_write));
+  // In key order, each at the end: no comparisons (every record's values
+  // are built for every resolution).
+  auto& a = e.attrs;
+  a.emplace_hint(a.end(), "adminRead", policy::Value(v.permissions.admin_read));
+  a.emplace_hint(a.end(), "adminWrite", policy::Value(v.permissions.admin_write));
+  a.emplace_hint(a.end(), "index", policy::Value(static_cast<std::int64_t>(v.index)));
+  a.emplace_hint(a.end(), "publicRead", policy::Value(v.permissions.public_read));
+  a.emplace_hint(a.end(), "publicWrite", policy::Value(v.permissions.public_write));
+  a.emplace_hint(a.end(), "type", policy::Value(v.type));
   return e;
 }
 
@@ -204,6 +260,15 @@ policy::Entity AccessControl::principal_entity(const Principal& p) {
   return e;
 }
 
+const store::Record* AccessControl::admin_record(const std::string& handle) const {
+  for (const auto& [name, record] : admin_records_) {
+    if (name == handle) return record ? &*record : nullptr;
+  }
+  admin_records_.emplace_back(handle, store_.get(handle));
+  const auto& record = admin_records_.back().second;
+  return record ? &*record : nullptr;
+}
+
 bool AccessControl::is_member(const Principal& principal, std::string_view ref_handle,
                               std::uint32_t ref_index, int depth) const {
   const std::string ref = canonical_or_empty(ref_handle);
@@ -212,8 +277,8 @@ bool AccessControl::is_member(const Principal& principal, std::string_view ref_h
   if (depth >= kMaxGroupDepth) return false;
   // The reference may name a group: an HS_VLIST value whose members are
   // (handle, index) pairs, themselves possibly groups.
-  const auto record = store_.get(ref);
-  if (!record) return false;
+  const store::Record* record = admin_record(ref);
+  if (record == nullptr) return false;
   for (const auto& v : record->values) {
     if (v.index != ref_index || v.type != kVlistType) continue;
     auto members = decode_vlist(v.data);
@@ -238,7 +303,7 @@ std::uint16_t AccessControl::record_mask(const Principal& principal, const store
 std::uint16_t AccessControl::prefix_admin_mask(const Principal& principal, std::string_view prefix) const {
   std::uint16_t mask = 0;
   for (const auto& p : ids::prefix_ancestors(prefix)) {
-    if (const auto rec = store_.get("0.NA/" + p)) mask |= record_mask(principal, *rec);
+    if (const store::Record* rec = admin_record("0.NA/" + p)) mask |= record_mask(principal, *rec);
   }
   return mask;
 }
@@ -247,7 +312,7 @@ std::uint16_t AccessControl::parent_prefix_admin_mask(const Principal& principal
   std::uint16_t mask = 0;
   const auto ancestors = ids::prefix_ancestors(prefix);
   for (std::size_t i = 1; i < ancestors.size(); ++i) {
-    if (const auto rec = store_.get("0.NA/" + ancestors[i])) mask |= record_mask(principal, *rec);
+    if (const store::Record* rec = admin_record("0.NA/" + ancestors[i])) mask |= record_mask(principal, *rec);
   }
   return mask;
 }
@@ -258,158 +323,247 @@ std::uint16_t AccessControl::admin_mask(const Principal& principal, std::string_
   return mask | prefix_admin_mask(principal, prefix_of_handle(handle));
 }
 
-const policy::Entities* AccessControl::entities_for(const Principal& principal, Action action, const Resource& r,
-                                                    policy::EntityUid& out_resource) const {
-  const Shape shape = shape_of(action);
-  // Keys name the principal too: a request has one, but nothing here
-  // should depend on that.
-  std::string key = principal.id() + "\n";
+void AccessControl::adopt(const Principal& p) const {
+  // Every field principal_entity reads, and those the masks depend on.
+  if (principal_ && principal_->kind == p.kind && principal_->index == p.index &&
+      principal_->node_admin == p.node_admin && principal_->handle == p.handle &&
+      principal_->organization == p.organization && principal_->role == p.role &&
+      principal_->profile == p.profile && principal_->fingerprint == p.fingerprint) {
+    return;
+  }
+  principal_ = p;
+  principal_entity_ = principal_entity(p);
+  layers_.clear();
+  masks_.clear();
+}
+
+AccessControl::EntitiesPtr AccessControl::find_layer(char kind, std::string_view key) const {
+  for (const Layer& l : layers_) {
+    if (l.kind == kind && l.key == key) return l.entities;
+  }
+  return nullptr;
+}
+
+AccessControl::EntitiesPtr AccessControl::layer(char kind, std::string_view key, EntitiesPtr base,
+                                                std::vector<policy::Entity> entities) const {
+  if (!base) return nullptr;
+  auto built = policy::layered(std::move(entities), std::move(base));
+  // Only a request whose entities contradict the policy directory's (a
+  // cycle through entities.json) fails here: it is denied, and logged.
+  if (!built) return nullptr;
+  layers_.push_back(Layer{kind, std::string(key), std::make_shared<const policy::Entities>(std::move(*built))});
+  return layers_.back().entities;
+}
+
+AccessControl::EntitiesPtr AccessControl::identifier_layer(std::string_view handle) const {
+  if (auto found = find_layer('I', handle)) return found;
+  const std::string prefix = prefix_of_handle(handle);
+  const Chain chain = chain_layer(bundle_, prefix, true);
   std::vector<policy::Entity> local;
-  auto add_principal = [&] { local.push_back(principal_entity(principal)); };
-  switch (shape) {
+  local.reserve(2);
+  local.push_back(principal_entity_);
+  policy::Entity id;
+  id.uid = uid("Identifier", handle);
+  if (chain.chained) id.parents.push_back(uid("Prefix", prefix));
+  local.push_back(std::move(id));
+  return layer('I', handle, chain.entities, std::move(local));
+}
+
+AccessControl::EntitiesPtr AccessControl::entities_for(Action action, const Resource& r,
+                                                       policy::EntityUid& out_resource) const {
+  // The layers of a request, top first: the values of a record (over its
+  // identifier's layer); the principal and the identifier, or the
+  // principal alone; a prefix chain (shared by the thread); the bundle's
+  // entities (entities.json and the schema's actions).
+  switch (shape_of(action)) {
     case Shape::certificate:
       if (r.target == Resource::Target::certificate) {
         out_resource = uid("Certificate", r.handle);
-        key += "C:" + std::string(r.handle);
-        if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-        add_principal();
-        break;
-      }
-      if (r.target == Resource::Target::authority) {
+      } else if (r.target == Resource::Target::authority) {
         out_resource = uid("CertificateAuthority", "ca");
-        key += "CA:";
-        if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-        add_principal();
-        break;
+      } else {
+        out_resource = uid("Identifier", r.handle);
+        return identifier_layer(r.handle);
       }
-      [[fallthrough]];
+      break;
     case Shape::handle:
       out_resource = uid("Identifier", r.handle);
-      key += "I:" + std::string(r.handle);
-      if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-      add_principal();
-      identifier_entities(r.handle, local);
-      break;
+      return identifier_layer(r.handle);
     case Shape::value: {
       if (r.value == nullptr) return nullptr;
       out_resource = uid("Value", value_id(r.handle, r.value->index));
-      const bool in_record = value_in_record(r.record, r.value);
       // The values of a stored record are built once per request; a value
-      // that is about to be added or written gets a store of its own.
-      key += in_record ? "V:" + std::string(r.handle)
-                       : "v:" + std::string(r.handle) + "#" + std::to_string(r.value->index) + "#" + r.value->type +
-                            (r.value->permissions.public_write ? "w" : "-") +
-                            (r.value->permissions.admin_write ? "a" : "-");
-      if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-      add_principal();
-      identifier_entities(r.handle, local);
+      // that is about to be added or written gets a layer of its own.
+      const bool in_record = value_in_record(r.record, r.value);
+      const char kind = in_record ? 'V' : 'v';
+      const std::string key = in_record ? std::string(r.handle)
+                                        : std::string(r.handle) + "#" + std::to_string(r.value->index) + "#" +
+                                              r.value->type + (r.value->permissions.public_write ? "w" : "-") +
+                                              (r.value->permissions.admin_write ? "a" : "-");
+      if (auto found = find_layer(kind, key)) return found;
+      EntitiesPtr below = identifier_layer(r.handle);
+      if (!below) return nullptr;
+      std::vector<policy::Entity> values;
       if (in_record) {
-        for (const auto& v : r.record->values) local.push_back(value_entity(r.handle, v));
+        values.reserve(r.record->values.size());
+        for (const auto& v : r.record->values) values.push_back(value_entity(r.handle, v));
       } else {
-        local.push_back(value_entity(r.handle, *r.value));
+        values.push_back(value_entity(r.handle, *r.value));
       }
-      break;
+      return layer(kind, key, std::move(below), std::move(values));
     }
-    case Shape::prefix:
+    case Shape::prefix: {
       out_resource = uid("Prefix", r.handle);
-      key += "P:" + std::string(r.handle);
-      if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-      add_principal();
-      prefix_chain(r.handle, local);
-      break;
+      if (auto found = find_layer('P', r.handle)) return found;
+      return layer('P', r.handle, chain_layer(bundle_, r.handle, false).entities, {principal_entity_});
+    }
     case Shape::audit:
       out_resource = uid("AuditLog", "log");
-      key += "A:";
-      if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-      add_principal();
       break;
     case Shape::policy_store:
       out_resource = uid("PolicyStore", "policies");
-      key += "S:";
-      if (auto it = entities_.find(key); it != entities_.end()) return &it->second;
-      add_principal();
       break;
   }
-  auto layered = policy::layered(std::move(local), bundle_->entities);
-  if (!layered) {
-    // Only a request whose entities contradict the policy directory's (a
-    // cycle through entities.json) gets here: it is denied, and logged.
-    return nullptr;
+  // The resource is not an entity of the request: the principal alone.
+  if (auto found = find_layer('U', {})) return found;
+  return layer('U', {}, bundle_->entities, {principal_entity_});
+}
+
+std::uint16_t AccessControl::mask_for(const Principal& principal, Action action, const Resource& r) const {
+  const bool prefix_shape = shape_of(action) == Shape::prefix;
+  const char kind = action == Action::list_handles ? 'L' : prefix_shape ? 'H' : 'R';
+  for (const Mask& m : masks_) {
+    if (m.kind == kind && m.handle == r.handle) return m.mask;
   }
-  return &entities_.emplace(std::move(key), std::move(*layered)).first->second;
+  const std::uint16_t mask = action == Action::list_handles ? prefix_admin_mask(principal, r.handle)
+                             : prefix_shape                 ? parent_prefix_admin_mask(principal, r.handle)
+                                                            : admin_mask(principal, r.handle, r.record);
+  masks_.push_back(Mask{kind, std::string(r.handle), mask});
+  return mask;
+}
+
+const policy::RecordValue& AccessControl::handle_context(std::uint16_t mask, bool public_only,
+                                                         std::string_view change) const {
+  // The decisions of one request mostly share their context (every value
+  // of a record is read with the same one): it is rebuilt when it changes.
+  if (context_ && context_->mask == mask && context_->public_only == public_only && context_->change == change) {
+    return context_->fields;
+  }
+  context_ = HandleContext{};  // (not emplace(): clang 14 rejects it for a nested aggregate with initializers)
+  context_->mask = mask;
+  context_->public_only = public_only;
+  context_->change = change;
+  context_->fields.emplace("handleAdmin", permission_set(mask));
+  context_->fields.emplace("publicOnly", policy::Value(public_only));
+  context_->fields.emplace("change", policy::Value(std::string(change)));
+  return context_->fields;
+}
+
+void AccessControl::remember(std::string_view action_name, bool allow, const policy::Decision* d) const {
+  const bool denial = !allow && action_name != "readValue";
+  // Only the decisions summary() may report are kept whole.
+  if (first_ && (first_denial_ || !denial)) return;
+  DecisionRecord rec;
+  rec.action = std::string(action_name);
+  rec.allow = allow;
+  if (d != nullptr) {
+    rec.determining = d->determining;
+    for (const auto& e : d->errors) rec.errors.push_back(e.policy_id + ": " + e.message);
+  }
+  if (denial) {
+    if (!first_) first_ = rec;
+    first_denial_ = std::move(rec);
+  } else {
+    first_ = std::move(rec);
+  }
 }
 
 Decision AccessControl::decide(const Principal& principal, Action action, const Resource& r) const {
   const bool anonymous = principal.kind == Principal::Kind::anonymous;
-  DecisionRecord rec;
-  rec.action = std::string(cedar_action_name(action));
-  auto finish = [&](bool allow, std::string reason) {
-    Decision d{allow, allow ? 1 : (anonymous ? 402 : 401), std::move(reason)};
-    decisions_.push_back(std::move(rec));
-    return d;
+  const std::string_view action_name = cedar_action_name(action);
+  auto finish = [&](bool allow, std::string reason, const policy::Decision* d) {
+    remember(action_name, allow, d);
+    return Decision{allow, allow ? 1 : (anonymous ? 402 : 401), std::move(reason)};
   };
-  if (!bundle_) return finish(false, "no policy set is loaded");
+  if (!bundle_) return finish(false, "no policy set is loaded", nullptr);
 
-  policy::Request request;
-  request.principal = principal_entity(principal).uid;
-  request.action = uid("Action", rec.action);
-  const policy::Entities* entities = entities_for(principal, action, r, request.resource);
-  if (entities == nullptr) return finish(false, "the request's entities could not be built");
+  adopt(principal);
+  policy::EntityUid resource;
+  const EntitiesPtr entities = entities_for(action, r, resource);
+  if (!entities) return finish(false, "the request's entities could not be built", nullptr);
 
+  policy::RecordValue other_context;
+  const policy::RecordValue* context = &other_context;
   switch (shape_of(action)) {
     case Shape::handle:
     case Shape::value:
-    case Shape::prefix: {
-      std::uint16_t mask = 0;
-      if (!anonymous) {
-        const bool prefix_shape = shape_of(action) == Shape::prefix;
-        std::string key = principal.id() + (action == Action::list_handles ? "\nL:" : prefix_shape ? "\nH:" : "\nR:") +
-                          std::string(r.handle);
-        if (auto it = masks_.find(key); it != masks_.end()) {
-          mask = it->second;
-        } else {
-          mask = action == Action::list_handles ? prefix_admin_mask(principal, r.handle)
-                 : prefix_shape                 ? parent_prefix_admin_mask(principal, r.handle)
-                                                : admin_mask(principal, r.handle, r.record);
-          masks_.emplace(std::move(key), mask);
-        }
-      }
-      request.context.emplace("handleAdmin", permission_set(mask));
-      request.context.emplace("publicOnly", policy::Value(r.public_only));
-      request.context.emplace("change", policy::Value(std::string(change_of(action))));
+    case Shape::prefix:
+      context = &handle_context(anonymous ? 0 : mask_for(principal, action, r), r.public_only, change_of(action));
       break;
-    }
     case Shape::certificate:
-      request.context.emplace("profile", policy::Value(std::string(r.profile)));
+      other_context.emplace("profile", policy::Value(std::string(r.profile)));
       break;
     case Shape::audit:
     case Shape::policy_store:
       break;
   }
 
-  const policy::Decision d = policy::is_authorized(bundle_->policies, request, *entities);
-  rec.allow = d.allow;
-  rec.determining = d.determining;
+  const policy::Decision d = policy::is_authorized(
+      bundle_->policies, policy::RequestRef{principal_entity_.uid, action_uid(action), resource, *context}, *entities);
   std::string reason;
-  for (const auto& e : d.errors) rec.errors.push_back(e.policy_id + ": " + e.message);
   if (!d.allow) {
-    reason = d.determining.empty() ? "no policy permits " + rec.action : "forbidden by ";
+    reason = d.determining.empty() ? "no policy permits " + std::string(action_name) : "forbidden by ";
     for (std::size_t i = 0; i < d.determining.size(); ++i) reason += (i ? ", " : "") + d.determining[i];
-    if (!rec.errors.empty()) {
+    if (!d.errors.empty()) {
       reason += " (errors:";
-      for (const auto& e : rec.errors) reason += " " + e + ";";
+      for (const auto& e : d.errors) reason += " " + e.policy_id + ": " + e.message + ";";
       reason += ")";
     }
   }
-  return finish(d.allow, std::move(reason));
+  return finish(d.allow, std::move(reason), &d);
+}
+
+std::vector<bool> AccessControl::decide_values(const Principal& principal, std::string_view handle,
+                                               const store::Record& record,
+                                               std::span<const store::HandleValue* const> values,
+                                               bool public_only) const {
+  std::vector<bool> allowed(values.size(), false);
+  const auto one_by_one = [&] {
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      allowed[k] = decide(principal, Action::read_value, Resource{handle, &record, values[k], public_only}).allow;
+    }
+    return allowed;
+  };
+  if (values.empty()) return allowed;
+  if (!bundle_ || !std::all_of(values.begin(), values.end(), [&](const auto* v) { return value_in_record(&record, v); })) {
+    return one_by_one();
+  }
+  adopt(principal);
+  const Resource first{handle, &record, values[0], public_only};
+  policy::EntityUid first_uid;
+  const EntitiesPtr entities = entities_for(Action::read_value, first, first_uid);
+  if (!entities) return one_by_one();  // each denied and recorded as decide does
+  const bool anonymous = principal.kind == Principal::Kind::anonymous;
+  const policy::RecordValue& context = handle_context(anonymous ? 0 : mask_for(principal, Action::read_value, first),
+                                                      public_only, change_of(Action::read_value));
+  std::vector<policy::EntityUid> resources;
+  resources.reserve(values.size());
+  resources.push_back(std::move(first_uid));
+  for (std::size_t k = 1; k < values.size(); ++k) resources.push_back(uid("Value", value_id(handle, values[k]->index)));
+  const std::vector<policy::Decision> decisions =
+      policy::is_authorized_each(bundle_->policies, principal_entity_.uid, action_uid(Action::read_value),
+                                 resources, context, *entities);
+  const std::string_view action_name = cedar_action_name(Action::read_value);
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    allowed[k] = decisions[k].allow;
+    remember(action_name, decisions[k].allow, &decisions[k]);
+  }
+  return allowed;
 }
 
 std::optional<DecisionRecord> AccessControl::summary() const {
-  if (decisions_.empty()) return std::nullopt;
-  for (const auto& d : decisions_) {
-    if (!d.allow && d.action != "readValue") return d;
-  }
-  return decisions_.front();
+  if (first_denial_) return first_denial_;
+  return first_;
 }
 
 }  // namespace idra::api

@@ -12,10 +12,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "idra/api.hpp"
@@ -87,6 +90,14 @@ class AccessControl {
   // a value that does not decode grants nothing.
   Decision decide(const Principal& principal, Action action, const Resource& resource) const;
 
+  // decide_values decides read_value for each of |values|, values of
+  // |record| (the stored record of |handle|), in order: the same decisions
+  // as decide() on each (with |public_only|), made in one pass over the
+  // policies' index and one entity store. Element k says whether values[k]
+  // may be seen.
+  std::vector<bool> decide_values(const Principal& principal, std::string_view handle, const store::Record& record,
+                                  std::span<const store::HandleValue* const> values, bool public_only) const;
+
   // summary is what the request's log line carries: the first denial among
   // the decisions made, else the first decision; nullopt when none was made.
   std::optional<DecisionRecord> summary() const;
@@ -105,17 +116,68 @@ class AccessControl {
   std::uint16_t record_mask(const Principal& principal, const store::Record& record) const;
   bool is_member(const Principal& principal, std::string_view ref_handle, std::uint32_t ref_index,
                  int depth) const;
-  const policy::Entities* entities_for(const Principal& principal, Action action, const Resource& resource,
-                                       policy::EntityUid& out_resource) const;
+  // admin_record reads |handle| (a prefix handle or a group) once per
+  // request: the masks of one request read 0.NA/<prefix> several times.
+  // Null when there is no such record.
+  const store::Record* admin_record(const std::string& handle) const;
+
+  // adopt makes |principal| the one the caches below are for: a decision
+  // for another principal than the last one starts them over.
+  void adopt(const Principal& principal) const;
+  // entities_for returns the entities of a decision on |resource| and names
+  // the resource's uid; null when they cannot be built (a cycle through
+  // entities.json).
+  using EntitiesPtr = std::shared_ptr<const policy::Entities>;
+  EntitiesPtr entities_for(Action action, const Resource& resource, policy::EntityUid& out_resource) const;
+  // layer builds the layer |kind|/|key| of this request from |entities|
+  // over |base| and keeps it; null when |base| is null or building fails.
+  EntitiesPtr layer(char kind, std::string_view key, EntitiesPtr base, std::vector<policy::Entity> entities) const;
+  // find_layer returns the layer |kind|/|key| built before, or null.
+  EntitiesPtr find_layer(char kind, std::string_view key) const;
+  // identifier_layer is the principal and Identifier::"<handle>" over the
+  // handle's prefix chain.
+  EntitiesPtr identifier_layer(std::string_view handle) const;
+  std::uint16_t mask_for(const Principal& principal, Action action, const Resource& resource) const;
+  const policy::RecordValue& handle_context(std::uint16_t mask, bool public_only, std::string_view change) const;
+  // remember keeps a decision for summary() when it may be what summary()
+  // reports; |d| is null when no policy was evaluated.
+  void remember(std::string_view action_name, bool allow, const policy::Decision* d) const;
 
   const store::Store& store_;
   const Config& config_;
   std::shared_ptr<const policy::Bundle> bundle_;
-  // Per-request caches: the layered entities per resource key, the
-  // permission masks per (handle, action kind).
-  mutable std::map<std::string, policy::Entities, std::less<>> entities_;
-  mutable std::map<std::string, std::uint16_t, std::less<>> masks_;
-  mutable std::vector<DecisionRecord> decisions_;
+
+  // Per-request caches, all for principal_ (see adopt): its entity, the
+  // entity layers built per resource, the permission masks per handle and
+  // kind of action, the last context of the Handle actions.
+  struct Layer {
+    char kind;
+    std::string key;
+    EntitiesPtr entities;
+  };
+  struct Mask {
+    char kind;
+    std::string handle;
+    std::uint16_t mask;
+  };
+  struct HandleContext {
+    std::uint16_t mask = 0;
+    bool public_only = false;
+    std::string_view change;  // one of change_of's literals
+    policy::RecordValue fields;
+  };
+  // The records admin_record read, in a deque so that they stay where they
+  // are while is_member walks one and reads another.
+  mutable std::deque<std::pair<std::string, std::optional<store::Record>>> admin_records_;
+  mutable std::optional<Principal> principal_;
+  mutable policy::Entity principal_entity_;
+  mutable std::vector<Layer> layers_;
+  mutable std::vector<Mask> masks_;
+  mutable std::optional<HandleContext> context_;
+  // What summary() reports: the first decision, and the first denial of an
+  // action other than readValue.
+  mutable std::optional<DecisionRecord> first_;
+  mutable std::optional<DecisionRecord> first_denial_;
 };
 
 }  // namespace idra::api

@@ -115,7 +115,8 @@ Result<Selection> parse_selection(const Context& ctx) {
 // visible_values filters |record| by the selection and by read_value decisions.
 std::vector<const store::HandleValue*> visible_values(const Context& ctx, std::string_view handle,
                                                       const store::Record& record, const Selection& sel) {
-  std::vector<const store::HandleValue*> out;
+  std::vector<const store::HandleValue*> selected;
+  selected.reserve(record.values.size());
   const bool filtered = !sel.indexes.empty() || !sel.types.empty();
   for (const auto& v : record.values) {
     if (filtered) {
@@ -124,8 +125,14 @@ std::vector<const store::HandleValue*> visible_values(const Context& ctx, std::s
                                        [&](const std::string& t) { return type_matches(v.type, t); });
       if (!by_index && !by_type) continue;
     }
-    Resource res{handle, &record, &v, sel.public_only};
-    if (ctx.access.decide(ctx.principal, Action::read_value, res).allow) out.push_back(&v);
+    selected.push_back(&v);
+  }
+  // One read_value decision per value, made together.
+  const std::vector<bool> allowed = ctx.access.decide_values(ctx.principal, handle, record, selected, sel.public_only);
+  std::vector<const store::HandleValue*> out;
+  out.reserve(selected.size());
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    if (allowed[k]) out.push_back(selected[k]);
   }
   return out;
 }

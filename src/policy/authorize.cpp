@@ -90,34 +90,36 @@ void rebuild_index(PolicySetImpl& set) {
   for (std::size_t i = 0; i < set.policies.size(); ++i) index_policy(set, i);
 }
 
-Decision is_authorized(const PolicySet& policies, const Request& request,
-                       const Entities& entities) {
-  const PolicySetImpl& set = policies.impl();
-  const PolicyIndex& index = set.index;
-  Decision decision;
-  if (set.policies.empty()) return decision;
+namespace {
 
-  thread_local Bits candidates;
-  candidates.assign(index.words, 0);
-  or_into(candidates, index.action_any);
-  if (const Bits* b = lookup(index.action_eq, request.action)) or_into(candidates, *b);
-  if (const Bits* b = lookup(index.action_in, request.action)) or_into(candidates, *b);
-  if (const std::vector<EntityUid>* ancestors = entities.ancestors(request.action)) {
+// candidates_of fills |out| with the policies whose head the index admits
+// for |action| (and its ancestors in |entities|), a principal of type
+// |principal_type| and a resource of type |resource_type|.
+void candidates_of(const PolicyIndex& index, const EntityUid& action, const Entities& entities,
+                   const std::string& principal_type, const std::string& resource_type, Bits& out) {
+  out.assign(index.words, 0);
+  or_into(out, index.action_any);
+  if (const Bits* b = lookup(index.action_eq, action)) or_into(out, *b);
+  if (const Bits* b = lookup(index.action_in, action)) or_into(out, *b);
+  if (const AncestorList* ancestors = entities.ancestors(action)) {
     for (const EntityUid& ancestor : *ancestors) {
-      if (const Bits* b = lookup(index.action_in, ancestor)) or_into(candidates, *b);
+      if (const Bits* b = lookup(index.action_in, ancestor)) or_into(out, *b);
     }
   }
-  const Bits* principal_bits = lookup(index.principal_type, request.principal.type);
-  const Bits* resource_bits = lookup(index.resource_type, request.resource.type);
+  const Bits* principal_bits = lookup(index.principal_type, principal_type);
+  const Bits* resource_bits = lookup(index.resource_type, resource_type);
   for (std::size_t w = 0; w < index.words; ++w) {
     const std::uint64_t p = word(&index.principal_any, w) | word(principal_bits, w);
     const std::uint64_t r = word(&index.resource_any, w) | word(resource_bits, w);
-    candidates[w] &= p & r;
+    out[w] &= p & r;
   }
+}
 
-  eval::Evaluator evaluator(request, entities);
+// decide evaluates the |candidates| of |set| in set order with |evaluator|.
+Decision decide(const PolicySetImpl& set, const Bits& candidates, eval::Evaluator& evaluator) {
+  Decision decision;
   bool forbidden = false;
-  for (std::size_t w = 0; w < index.words; ++w) {
+  for (std::size_t w = 0; w < candidates.size(); ++w) {
     std::uint64_t word = candidates[w];
     while (word != 0) {
       const std::size_t i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(word));
@@ -142,6 +144,46 @@ Decision is_authorized(const PolicySet& policies, const Request& request,
   }
   decision.allow = !forbidden && !decision.determining.empty();
   return decision;
+}
+
+}  // namespace
+
+Decision is_authorized(const PolicySet& policies, const Request& request,
+                       const Entities& entities) {
+  return is_authorized(policies, RequestRef{request.principal, request.action, request.resource, request.context},
+                       entities);
+}
+
+Decision is_authorized(const PolicySet& policies, const RequestRef& request,
+                       const Entities& entities) {
+  const PolicySetImpl& set = policies.impl();
+  if (set.policies.empty()) return Decision{};
+  thread_local Bits candidates;
+  candidates_of(set.index, request.action, entities, request.principal.type, request.resource.type, candidates);
+  eval::Evaluator evaluator(request, entities);
+  return decide(set, candidates, evaluator);
+}
+
+std::vector<Decision> is_authorized_each(const PolicySet& policies, const EntityUid& principal,
+                                         const EntityUid& action, std::span<const EntityUid> resources,
+                                         const RecordValue& context, const Entities& entities) {
+  const PolicySetImpl& set = policies.impl();
+  std::vector<Decision> decisions(resources.size());
+  if (set.policies.empty() || resources.empty()) return decisions;
+  // The candidates depend on the resource only through its type.
+  thread_local Bits candidates;
+  const std::string* candidates_type = nullptr;
+  eval::Evaluator evaluator(RequestRef{principal, action, resources[0], context}, entities);
+  for (std::size_t k = 0; k < resources.size(); ++k) {
+    const EntityUid& resource = resources[k];
+    if (candidates_type == nullptr || *candidates_type != resource.type) {
+      candidates_of(set.index, action, entities, principal.type, resource.type, candidates);
+      candidates_type = &resource.type;
+    }
+    evaluator.set_resource(resource);
+    decisions[k] = decide(set, candidates, evaluator);
+  }
+  return decisions;
 }
 
 }  // namespace idra::policy

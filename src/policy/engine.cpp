@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <functional>
 #include <unordered_map>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -275,65 +274,6 @@ bool Engine::changed_on_disk() const {
   const std::string now = stamp_of(dir_);
   std::lock_guard lock(mu_);
   return now != stamp_;
-}
-
-}  // namespace idra::policy
-
-namespace idra::policy {
-
-Result<Entities> layered(std::vector<Entity> request_entities, std::shared_ptr<const Entities> base) {
-  // The request's entities are few (a principal, a resource and its
-  // ancestors, the values of one record): their closure is computed here,
-  // reaching into |base| for the ancestors of parents that live there.
-  Entities out;
-  out.base_ = std::move(base);
-  out.by_uid_.reserve(request_entities.size());
-  for (Entity& e : request_entities) {
-    // An entity the base holds too (entities.json adding a device to a
-    // group, say) keeps the base's parents and the attributes the request
-    // does not set.
-    if (const Entity* b = out.base_ ? out.base_->find(e.uid) : nullptr) {
-      e.parents.insert(e.parents.end(), b->parents.begin(), b->parents.end());
-      for (const auto& [k, v] : b->attrs) e.attrs.emplace(k, v);
-      for (const auto& [k, v] : b->tags) e.tags.emplace(k, v);
-    }
-    EntityUid uid = e.uid;
-    auto [it, inserted] = out.by_uid_.try_emplace(std::move(uid), Entities::Node{std::move(e), {}});
-    if (!inserted) return make_error("duplicate entity " + it->first.str());
-  }
-  enum class State : unsigned char { active, done };
-  std::unordered_map<const Entities::Node*, State> state;
-  // Recursion depth is bounded by the number of request entities.
-  std::function<Result<void>(Entities::Node&)> visit = [&](Entities::Node& node) -> Result<void> {
-    state[&node] = State::active;
-    std::vector<EntityUid> ancestors;
-    for (const EntityUid& parent : node.entity.parents) {
-      ancestors.push_back(parent);
-      auto found = out.by_uid_.find(parent);
-      if (found != out.by_uid_.end()) {
-        auto st = state.find(&found->second);
-        if (st == state.end()) {
-          if (auto r = visit(found->second); !r) return r;
-        } else if (st->second == State::active) {
-          return make_error("the entity hierarchy has a cycle through " + parent.str());
-        }
-        const auto& theirs = found->second.ancestors;
-        ancestors.insert(ancestors.end(), theirs.begin(), theirs.end());
-      } else if (out.base_) {
-        if (const auto* theirs = out.base_->ancestors(parent)) ancestors.insert(ancestors.end(), theirs->begin(), theirs->end());
-      }
-    }
-    std::sort(ancestors.begin(), ancestors.end());
-    ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
-    node.ancestors = std::move(ancestors);
-    state[&node] = State::done;
-    return {};
-  };
-  for (auto& [uid, node] : out.by_uid_) {
-    if (state.contains(&node)) continue;
-    if (auto r = visit(node); !r) return r.error();
-  }
-  return out;
 }
 
 }  // namespace idra::policy

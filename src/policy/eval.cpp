@@ -109,16 +109,16 @@ bool Evaluator::type_error(std::string_view expected, const Value& got) {
 const Value& Evaluator::var_value(ast::Var var) {
   switch (var) {
     case ast::Var::principal:
-      if (!principal_) principal_.emplace(request_.principal);
+      if (!principal_) principal_.emplace(*principal_uid_);
       return *principal_;
     case ast::Var::action:
-      if (!action_) action_.emplace(request_.action);
+      if (!action_) action_.emplace(*action_uid_);
       return *action_;
     case ast::Var::resource:
-      if (!resource_) resource_.emplace(request_.resource);
+      if (!resource_) resource_.emplace(*resource_uid_);
       return *resource_;
     case ast::Var::context:
-      if (!context_) context_.emplace(Value::record(request_.context));
+      if (!context_) context_.emplace(Value::record(*context_fields_));
       return *context_;
   }
   throw std::logic_error("var_value: unknown ast::Var");  // every Var is handled above
@@ -127,12 +127,18 @@ const Value& Evaluator::var_value(ast::Var var) {
 const EntityUid& Evaluator::var_uid(ast::Var var) const {
   switch (var) {
     case ast::Var::action:
-      return request_.action;
+      return *action_uid_;
     case ast::Var::resource:
-      return request_.resource;
+      return *resource_uid_;
     default:
-      return request_.principal;
+      return *principal_uid_;
   }
+}
+
+void Evaluator::set_resource(const EntityUid& resource) {
+  resource_uid_ = &resource;
+  resource_.reset();
+  var_entities_[static_cast<int>(ast::Var::resource) % 3] = VarEntity{};
 }
 
 const Evaluator::VarEntity& Evaluator::var_entity(ast::Var var) const {
@@ -166,24 +172,26 @@ bool Evaluator::eval_bool(const Expr& e, bool& out) {
   return true;
 }
 
-bool Evaluator::eval_in(const Value& lhs, const Value& rhs, bool& out) {
+bool Evaluator::eval_in(const Value& lhs, const Value& rhs, bool& out, const VarEntity* lhs_var) {
   if (!lhs.is_entity()) return type_error(kAnyEntity, lhs);
   const EntityUid& a = lhs.as_entity();
+  // The ancestors of a request variable were looked up once for the
+  // request; any other entity's are looked up now.
+  const AncestorList* ancestors = lhs_var != nullptr ? lhs_var->ancestors : entities_.ancestors(a);
   if (rhs.is_entity()) {
-    out = entities_.in(a, rhs.as_entity());
+    const EntityUid& b = rhs.as_entity();
+    out = a == b || (ancestors != nullptr && Entities::contains(*ancestors, b));
     return true;
   }
   if (!rhs.is_set()) return type_error(kSetOrEntity, rhs);
   // Every element must be an entity, even after a match (Cedar converts
   // the whole set before looking).
-  const std::vector<EntityUid>* ancestors = entities_.ancestors(a);
   bool found = false;
   for (const Value& v : rhs.as_set()) {
     if (!v.is_entity()) return type_error(kAnyEntity, v);
     if (!found) {
       const EntityUid& b = v.as_entity();
-      found = b == a ||
-              (ancestors != nullptr && std::binary_search(ancestors->begin(), ancestors->end(), b));
+      found = b == a || (ancestors != nullptr && Entities::contains(*ancestors, b));
     }
   }
   out = found;
@@ -194,8 +202,8 @@ bool Evaluator::eval_get_attr(const Expr& e, Val& out) {
   const Expr& base = *e.args[0];
   if (base.kind == Kind::var && base.var == ast::Var::context) {
     // context.x reads the request's map directly (no copy of the context).
-    auto it = request_.context.find(e.name);
-    if (it == request_.context.end())
+    auto it = context_fields_->find(e.name);
+    if (it == context_fields_->end())
       return fail("record does not have the attribute " + backticked(e.name));
     out.set_ref(it->second);
     return true;
@@ -225,7 +233,7 @@ bool Evaluator::eval_get_attr(const Expr& e, Val& out) {
 bool Evaluator::eval_has_attr(const Expr& e, Val& out) {
   const Expr& base = *e.args[0];
   if (base.kind == Kind::var && base.var == ast::Var::context) {
-    out.set(request_.context.contains(e.name));
+    out.set(context_fields_->contains(e.name));
     return true;
   }
   if (base.kind == Kind::var) {
@@ -464,8 +472,10 @@ bool Evaluator::eval(const Expr& e, Val& out) {
       Val a;
       Val b;
       if (!eval(*e.args[0], a) || !eval(*e.args[1], b)) return false;
+      const ast::Expr& lhs = *e.args[0];
+      const bool lhs_is_var = lhs.kind == Kind::var && lhs.var != ast::Var::context;
       bool r = false;
-      if (!eval_in(a.get(), b.get(), r)) return false;
+      if (!eval_in(a.get(), b.get(), r, lhs_is_var ? &var_entity(lhs.var) : nullptr)) return false;
       out.set(r);
       return true;
     }
@@ -568,9 +578,8 @@ bool Evaluator::scope_entity_matches(const ast::ScopeConstraint& c, ast::Var var
   // `in`: equal, or an ancestor (an entity outside the store has none).
   const auto in = [&](const EntityUid& ancestor) {
     if (uid == ancestor) return true;
-    const std::vector<EntityUid>* ancestors = var_entity(var).ancestors;
-    return ancestors != nullptr &&
-           std::binary_search(ancestors->begin(), ancestors->end(), ancestor);
+    const AncestorList* ancestors = var_entity(var).ancestors;
+    return ancestors != nullptr && Entities::contains(*ancestors, ancestor);
   };
   switch (c.op) {
     case Op::any:

@@ -28,8 +28,19 @@ struct Slots {
 // Not thread-safe: one Evaluator per request and thread.
 class Evaluator {
  public:
+  Evaluator(const RequestRef& request, const Entities& entities)
+      : principal_uid_(&request.principal),
+        action_uid_(&request.action),
+        resource_uid_(&request.resource),
+        context_fields_(&request.context),
+        entities_(entities) {}
   Evaluator(const Request& request, const Entities& entities)
-      : request_(request), entities_(entities) {}
+      : Evaluator(RequestRef{request.principal, request.action, request.resource, request.context}, entities) {}
+
+  // set_resource makes this the evaluator of the same request on another
+  // resource (borrowed like the request), keeping what it looked up about
+  // the principal and the action.
+  void set_resource(const EntityUid& resource);
 
   // evaluate returns the value of |expr|, or an Error whose message names
   // the problem the way Cedar does.
@@ -67,7 +78,10 @@ class Evaluator {
   bool eval_bool(const ast::Expr& e, bool& out);
   bool eval_get_attr(const ast::Expr& e, Val& out);
   bool eval_has_attr(const ast::Expr& e, Val& out);
-  bool eval_in(const Value& lhs, const Value& rhs, bool& out);
+  struct VarEntity;
+  // eval_in is `lhs in rhs`; |lhs_var| is the store's view of lhs when lhs
+  // is a request variable (null otherwise).
+  bool eval_in(const Value& lhs, const Value& rhs, bool& out, const VarEntity* lhs_var = nullptr);
   bool eval_binary(const ast::Expr& e, Val& out);
   bool eval_ext_call(const ast::Expr& e, Val& out);
   bool eval_tag(const ast::Expr& e, Val& out);
@@ -81,7 +95,7 @@ class Evaluator {
   struct VarEntity {
     bool looked_up = false;
     const Entity* entity = nullptr;
-    const std::vector<EntityUid>* ancestors = nullptr;
+    const AncestorList* ancestors = nullptr;
   };
   const VarEntity& var_entity(ast::Var var) const;
   const EntityUid& var_uid(ast::Var var) const;
@@ -94,7 +108,10 @@ class Evaluator {
   bool attr_of_entity(const EntityUid& uid, const Entity* entity, const std::string& name,
                       Val& out);
 
-  const Request& request_;
+  const EntityUid* principal_uid_;
+  const EntityUid* action_uid_;
+  const EntityUid* resource_uid_;
+  const RecordValue* context_fields_;
   const Entities& entities_;
   Slots slots_;
   std::string error_;

@@ -197,5 +197,89 @@ TEST_F(AccessTest, NoBundleDeniesEverything) {
   EXPECT_FALSE(access.decide(Principal{}, Action::resolve, Resource{"88.100/X"}).allow);
 }
 
+
+// decide_values makes the read_value decisions of a record together: each
+// must be what decide() says alone, and the log's summary the same.
+TEST_F(AccessTest, ValuesDecidedTogetherAsAlone) {
+  auto b = bundle_of(R"(
+    @id("public") permit (principal, action == Action::"readValue", resource) when { resource.publicRead };
+    @id("admin-read") permit (principal, action == Action::"readValue", resource)
+      when { !context.publicOnly && resource.adminRead && context.handleAdmin.contains("read_value") };
+    @id("urls") permit (principal, action == Action::"readValue", resource in Identifier::"88.100/R")
+      when { resource.type == "URL" && resource.index < 10 };
+    @id("no-desc") forbid (principal, action == Action::"readValue", resource) when { resource.type == "DESC" };
+    @id("broken") permit (principal, action == Action::"readValue", resource) when { resource.index.foo };)");
+  store::Record admin_rec;
+  store::HandleValue admin;
+  admin.index = 100;
+  admin.type = "HS_ADMIN";
+  admin.data = encode_admin(AdminRef{"88.100/ALICE", 300, static_cast<std::uint16_t>(permission_bit(Perm::read_value))});
+  admin_rec.values = {admin};
+  ASSERT_TRUE(store_->put("0.NA/88.100", admin_rec).ok());
+
+  store::Record rec;
+  rec.values = {val(1, "URL", false), val(2, "EMAIL", true), val(11, "URL", false), val(12, "DESC", true),
+                val(13, "SECRET", false)};
+  rec.values[4].permissions.admin_read = true;
+  std::vector<const store::HandleValue*> values;
+  for (const auto& v : rec.values) values.push_back(&v);
+  for (const Principal& who : {Principal{}, handle_admin("88.100/ALICE", 300), handle_admin("88.100/BOB", 300)}) {
+    for (const bool public_only : {true, false}) {
+      AccessControl together(*store_, config_, b);
+      AccessControl alone(*store_, config_, b);
+      const std::vector<bool> seen = together.decide_values(who, "88.100/R", rec, values, public_only);
+      ASSERT_EQ(seen.size(), values.size());
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        EXPECT_EQ(seen[k], alone.decide(who, Action::read_value, Resource{"88.100/R", &rec, values[k], public_only}).allow)
+            << who.id() << " value " << values[k]->index << " publicOnly " << public_only;
+      }
+      const auto s1 = together.summary(), s2 = alone.summary();
+      ASSERT_TRUE(s1 && s2);
+      EXPECT_EQ(s1->allow, s2->allow);
+      EXPECT_EQ(s1->determining, s2->determining);
+      EXPECT_EQ(s1->errors, s2->errors);
+    }
+  }
+  // Who sees what, to be sure the comparison above covers both outcomes.
+  AccessControl access(*store_, config_, b);
+  EXPECT_EQ(access.decide_values(Principal{}, "88.100/R", rec, values, true),
+            (std::vector<bool>{true, true, false, false, false}));
+  EXPECT_EQ(access.decide_values(handle_admin("88.100/ALICE", 300), "88.100/R", rec, values, false),
+            (std::vector<bool>{true, true, true, false, true}));
+  // A value outside the record is decided alone, and an empty list decides nothing.
+  const auto outside = val(3, "URL", true);
+  const std::vector<const store::HandleValue*> mixed{&rec.values[1], &outside};
+  EXPECT_EQ(access.decide_values(Principal{}, "88.100/R", rec, mixed, true), (std::vector<bool>{true, true}));
+  AccessControl fresh(*store_, config_, b);
+  EXPECT_TRUE(fresh.decide_values(Principal{}, "88.100/R", rec, {}, true).empty());
+  EXPECT_FALSE(fresh.summary());
+}
+
+// The summary is the first denial of an action other than readValue, else
+// the first decision, however many decisions came between.
+TEST_F(AccessTest, SummaryKeepsTheFirstDenialOrTheFirstDecision) {
+  auto b = bundle_of(R"(
+    @id("read") permit (principal, action == Action::"readValue", resource) when { resource.publicRead };
+    @id("resolve") permit (principal, action == Action::"resolve", resource);)");
+  store::Record rec;
+  rec.values = {val(1, "URL", true), val(2, "URL", false)};
+  const Principal anon;
+  AccessControl access(*store_, config_, b);
+  EXPECT_FALSE(access.summary());
+  EXPECT_TRUE(access.decide(anon, Action::resolve, Resource{"88.100/R", &rec}).allow);
+  EXPECT_FALSE(access.decide(anon, Action::read_value, Resource{"88.100/R", &rec, &rec.values[1]}).allow);
+  auto s = access.summary();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->action, "resolve");
+  EXPECT_EQ(s->determining, (std::vector<std::string>{"resolve"}));
+  EXPECT_FALSE(access.decide(anon, Action::delete_handle, Resource{"88.100/R", &rec}).allow);
+  EXPECT_FALSE(access.decide(anon, Action::list_handles, Resource{"88.100"}).allow);
+  s = access.summary();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->action, "delete");
+  EXPECT_FALSE(s->allow);
+  EXPECT_TRUE(s->determining.empty());
+}
+
 }  // namespace
 }  // namespace idra::api

@@ -341,5 +341,52 @@ TEST_F(AuthorizeTest, IndexAgreesWithEvaluatingEveryPolicy) {
   }
 }
 
+
+// is_authorized_each reuses the candidates and the evaluator's lookups
+// across resources: every decision must still be the one is_authorized
+// makes alone, whatever the resources' types, order and repeats.
+TEST_F(AuthorizeTest, EachResourceDecidedAsAlone) {
+  const PolicySet set = parse(R"(
+    @id("owner") permit (principal, action == Action::"view", resource) when { resource.owner == principal };
+    @id("in-f") permit (principal, action in Action::"read", resource in Folder::"f");
+    @id("docs") permit (principal is User, action, resource is Doc) when { principal.level > 2 };
+    @id("no-d2") forbid (principal, action, resource == Doc::"d2");
+    @id("has") permit (principal, action, resource) when { resource has owner && resource.owner.level > 4 };
+    @id("ctx") permit (principal, action, resource) when { context.ok && resource in principal };)");
+  const std::vector<std::string> principals = {"User::\"alice\"", "User::\"bob\"", "Group::\"eng\""};
+  const std::vector<std::string> actions = {"Action::\"view\"", "Action::\"edit\"", "Action::\"other\""};
+  const std::vector<std::string> resources = {"Doc::\"d1\"", "Doc::\"d2\"", "Folder::\"f\"",
+                                              "User::\"alice\"", "Group::\"eng\"", "Thing::\"t\""};
+  std::mt19937 rng(11);
+  const auto pick = [&](const std::vector<std::string>& v) { return *entity_uid_from_text(v[rng() % v.size()]); };
+  int allowed = 0, errored = 0;
+  for (int q = 0; q < 200; ++q) {
+    const EntityUid principal = pick(principals);
+    const EntityUid action = pick(actions);
+    RecordValue context;
+    if (rng() % 3 != 0) context.emplace("ok", Value(rng() % 2 == 0));
+    std::vector<EntityUid> batch;
+    for (std::size_t n = rng() % 6; n > 0; --n) batch.push_back(pick(resources));
+    const std::vector<Decision> each = is_authorized_each(set, principal, action, batch, context, entities_);
+    ASSERT_EQ(each.size(), batch.size());
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      const Decision alone = is_authorized(set, Request{principal, action, batch[k], context}, entities_);
+      ASSERT_EQ(each[k].allow, alone.allow) << batch[k].str();
+      ASSERT_EQ(each[k].determining, alone.determining) << batch[k].str();
+      ASSERT_EQ(each[k].errors.size(), alone.errors.size()) << batch[k].str();
+      for (std::size_t e = 0; e < alone.errors.size(); ++e) {
+        EXPECT_EQ(each[k].errors[e].policy_id, alone.errors[e].policy_id);
+        EXPECT_EQ(each[k].errors[e].message, alone.errors[e].message);
+      }
+      allowed += alone.allow ? 1 : 0;
+      errored += alone.errors.empty() ? 0 : 1;
+    }
+  }
+  // The cases must cover both outcomes and erroring policies.
+  EXPECT_GT(allowed, 20);
+  EXPECT_GT(errored, 20);
+  EXPECT_TRUE(is_authorized_each(set, pick(principals), pick(actions), {}, {}, entities_).empty());
+}
+
 }  // namespace
 }  // namespace idra::policy

@@ -247,5 +247,73 @@ TEST(ValueEntitiesTest, CyclesAndDuplicatesAreErrors) {
   EXPECT_NE(dup.error().message.find("U::\"a\""), std::string::npos);
 }
 
+
+std::vector<EntityUid> listed(const AncestorList* list) { return list != nullptr ? *list : std::vector<EntityUid>{}; }
+
+// Layers: a request's entities over the bundle's, possibly over several
+// layers; lookups and `in` cross them, the request's entry adds to the
+// base's, and the request's own entities must be consistent.
+TEST(ValueEntitiesTest, LayersFollowParentsAcrossLayers) {
+  const EntityUid user{"User", "u"}, org{"Org", "acme"}, role{"Role", "partner"}, all{"Role", "all"};
+  Entity base_user = make_entity(user, {org});
+  base_user.attrs.emplace("level", Value(std::int64_t{3}));
+  auto base = Entities::make({base_user, make_entity(org, {role}), make_entity(role, {all})});
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  auto bottom = std::make_shared<const Entities>(std::move(*base));
+
+  const EntityUid prefix{"Prefix", "88"}, sub{"Prefix", "88.100"}, id{"Identifier", "88.100/X"};
+  auto chain = layered({make_entity(sub, {prefix}), make_entity(prefix, {})}, bottom);
+  ASSERT_TRUE(chain.ok()) << chain.error().message;
+  auto middle = std::make_shared<const Entities>(std::move(*chain));
+
+  Entity request_user = make_entity(user, {});
+  request_user.attrs.emplace("kind", Value("certificate"));
+  auto top = layered({request_user, make_entity(id, {sub})}, middle);
+  ASSERT_TRUE(top.ok()) << top.error().message;
+  EXPECT_EQ(top->size(), 2u);
+  EXPECT_TRUE(top->in(id, prefix));
+  EXPECT_TRUE(top->in(id, sub));
+  EXPECT_FALSE(top->in(sub, id));
+  EXPECT_EQ(listed(top->ancestors(id)), (std::vector<EntityUid>{prefix, sub}));
+  // The request's user keeps the base's parents and attributes.
+  EXPECT_TRUE(top->in(user, all));
+  EXPECT_EQ(listed(top->ancestors(user)), (std::vector<EntityUid>{org, all, role}));
+  ASSERT_NE(top->find(user), nullptr);
+  EXPECT_EQ(top->find(user)->attrs.size(), 2u);
+  EXPECT_NE(top->find(org), nullptr);
+  EXPECT_EQ(top->find({"Prefix", "88.1"}), nullptr);
+  EXPECT_EQ(top->ancestors({"Prefix", "88.1"}), nullptr);
+
+  EXPECT_FALSE(layered({make_entity(id, {}), make_entity(id, {})}, middle).ok()) << "a duplicate";
+  const EntityUid a{"G", "a"}, b{"G", "b"};
+  auto cycle = layered({make_entity(a, {b}), make_entity(b, {a})}, middle);
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_NE(cycle.error().message.find("cycle"), std::string::npos);
+}
+
+// A large layer is hashed and remembers its few types to skip lookups of
+// others; one with many types must still find everything.
+TEST(ValueEntitiesTest, LargeLayersFindEveryEntity) {
+  for (const int types : {1, 4, 5, 9}) {
+    std::vector<Entity> entities;
+    for (int i = 0; i < 40; ++i) {
+      const std::string type = "T" + std::to_string(i % types);
+      entities.push_back(make_entity({type, std::to_string(i)}, i > 0 ? std::vector<EntityUid>{{"T0", "0"}} : std::vector<EntityUid>{}));
+    }
+    auto store = Entities::make(std::move(entities));
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    for (int i = 0; i < 40; ++i) {
+      const EntityUid uid{"T" + std::to_string(i % types), std::to_string(i)};
+      ASSERT_NE(store->find(uid), nullptr) << types << " " << uid.str();
+      EXPECT_EQ(store->in(uid, {"T0", "0"}), true) << uid.str();
+    }
+    EXPECT_EQ(store->find({"T" + std::to_string(types), "0"}), nullptr);
+    if (types > 1) {
+      EXPECT_EQ(store->find({"T0", "1"}), nullptr);
+    }
+    EXPECT_EQ(store->find({"Other", "0"}), nullptr);
+  }
+}
+
 }  // namespace
 }  // namespace idra::policy
