@@ -123,13 +123,17 @@ std::variant<Item, Response> load_item(const Context& ctx, std::string handle, s
     return r;
   }
   if (!item.record) return item;
+  // The link (and description) values, decided together.
+  std::vector<const store::HandleValue*> wanted;
   for (const auto& v : item.record->values) {
-    const bool link = v.type == links::kLinkValueType;
-    if (!link && !(description && v.type == links::kItemDescriptionType)) continue;
-    if (!ctx.access.decide(ctx.principal, Action::read_value, Resource{item.handle, &*item.record, &v, false}).allow) {
-      continue;
-    }
-    if (!link) {
+    if (v.type == links::kLinkValueType || (description && v.type == links::kItemDescriptionType)) wanted.push_back(&v);
+  }
+  if (wanted.empty()) return item;
+  const std::vector<bool> allowed = ctx.access.decide_values(ctx.principal, item.handle, *item.record, wanted, false);
+  for (std::size_t k = 0; k < wanted.size(); ++k) {
+    if (!allowed[k]) continue;
+    const store::HandleValue& v = *wanted[k];
+    if (v.type != links::kLinkValueType) {
       item.description = v.data;
       continue;
     }
@@ -346,12 +350,13 @@ Response resolve_digital_link(const Context& ctx, const gs1::DigitalLink& dl, st
 // an identification link that ask for JSON.
 Response record_json(const Context& ctx, const Item& item) {
   ordered_json values = ordered_json::array();
-  for (const auto& v : item.record->values) {
-    if (!ctx.access.decide(ctx.principal, Action::read_value, Resource{item.handle, &*item.record, &v, false}).allow) {
-      continue;
-    }
-    values.push_back(value_to_json(v));
-    ctx.audit.value_index(v.index);
+  std::vector<const store::HandleValue*> all;
+  for (const auto& v : item.record->values) all.push_back(&v);
+  const std::vector<bool> allowed = ctx.access.decide_values(ctx.principal, item.handle, *item.record, all, false);
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    if (!allowed[k]) continue;
+    values.push_back(value_to_json(*all[k]));
+    ctx.audit.value_index(all[k]->index);
   }
   ctx.audit.resource(item.handle);
   ordered_json body;
