@@ -2,12 +2,15 @@
 // data (parse_link), Accept / Accept-Language (parse_weighted) and link types
 // (expand_link_type). Invariants: no crash; a link accepted is written by
 // link_data to text that parses back to the same link; link types expand to
-// a fixed point; weights are in (0, 1] and ordered.
+// a fixed point; weights are in (0, 1] and ordered; the fast link reader
+// and nlohmann's parser agree.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "api/links.hpp"
 
@@ -23,6 +26,15 @@ namespace {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace links = idra::api::links;
   const std::string_view in(reinterpret_cast<const char*>(data), size);
+  // The fast reader and the JSON parser agree: the verdict on the input is
+  // the verdict on the JSON parser's own rendering of it.
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    const std::string canonical = j.dump();
+    auto a = links::parse_link(in);
+    auto b = links::parse_link(canonical);
+    if (a.ok() != b.ok() || (a.ok() && !(*a == *b))) fail("fast reader and JSON parser disagree", in);
+  }
   if (auto link = links::parse_link(in)) {
     const std::string text = links::link_data(*link);
     auto back = links::parse_link(text);

@@ -61,25 +61,177 @@ bool media_type(std::string_view s) {
   return std::all_of(a.begin(), a.end(), token_char) && std::all_of(b.begin(), b.end(), token_char);
 }
 
-Result<std::vector<std::string>> string_list(const nlohmann::json& j, std::string_view name,
-                                             bool (*valid)(std::string_view)) {
-  std::vector<std::string> out;
-  auto one = [&](const nlohmann::json& item) -> Result<void> {
-    if (!item.is_string()) return make_error("\"" + std::string(name) + "\" must hold strings");
-    const auto& s = item.get_ref<const std::string&>();
-    if (!valid(s)) return make_error("\"" + std::string(name) + "\" has an invalid member " + text::quoted(s));
-    out.push_back(s);
-    return {};
-  };
-  if (j.is_string()) {
-    if (auto r = one(j); !r.ok()) return r.error();
-  } else if (j.is_array()) {
-    if (j.size() > 32) return make_error("\"" + std::string(name) + "\" has more than 32 members");
-    for (const auto& item : j) {
-      if (auto r = one(item); !r.ok()) return r.error();
+// A link's data is a flat JSON object: strings, booleans, arrays of strings.
+// FlatMember is one member of it; anything else is kind other.
+struct FlatMember {
+  std::string key;
+  enum class Kind { string, boolean, strings, other } kind = Kind::other;
+  std::string text;
+  bool flag = false;
+  std::vector<std::string> list;
+};
+using Flat = std::vector<FlatMember>;
+
+// FastReader reads the common case of a link's JSON without building a tree:
+// ASCII only, members that are strings, booleans or arrays of strings. On
+// anything else it gives up (nullopt) and the full JSON parser decides, so
+// the two never disagree on what is valid.
+class FastReader {
+ public:
+  explicit FastReader(std::string_view in) : in_(in) {}
+
+  std::optional<Flat> read() {
+    Flat out;
+    space();
+    if (!eat('{')) return std::nullopt;
+    space();
+    if (eat('}')) return finish(std::move(out));
+    while (true) {
+      FlatMember m;
+      space();
+      if (!string(m.key)) return std::nullopt;
+      space();
+      if (!eat(':')) return std::nullopt;
+      space();
+      if (!value(m)) return std::nullopt;
+      out.push_back(std::move(m));
+      space();
+      if (eat(',')) continue;
+      if (eat('}')) return finish(std::move(out));
+      return std::nullopt;
     }
+  }
+
+ private:
+  std::optional<Flat> finish(Flat out) {
+    space();
+    if (pos_ != in_.size()) return std::nullopt;
+    return out;
+  }
+  void space() {
+    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) ++pos_;
+  }
+  bool eat(char c) {
+    if (pos_ < in_.size() && in_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  bool literal(std::string_view word) {
+    if (in_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+  bool value(FlatMember& m) {
+    if (pos_ >= in_.size()) return false;
+    const char c = in_[pos_];
+    if (c == '"') {
+      m.kind = FlatMember::Kind::string;
+      return string(m.text);
+    }
+    if (c == 't' || c == 'f') {
+      m.kind = FlatMember::Kind::boolean;
+      m.flag = c == 't';
+      return literal(c == 't' ? "true" : "false");
+    }
+    if (c != '[') return false;
+    ++pos_;
+    m.kind = FlatMember::Kind::strings;
+    space();
+    if (eat(']')) return true;
+    while (true) {
+      space();
+      std::string item;
+      if (!string(item)) return false;
+      m.list.push_back(std::move(item));
+      space();
+      if (eat(',')) continue;
+      return eat(']');
+    }
+  }
+  // string reads a JSON string of ASCII characters; escapes other than
+  // \uXXXX below U+0080 give up.
+  bool string(std::string& out) {
+    if (!eat('"')) return false;
+    while (pos_ < in_.size()) {
+      const char c = in_[pos_++];
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"') return true;
+      if (u < 0x20 || u >= 0x80) return false;
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (pos_ >= in_.size()) return false;
+      const char e = in_[pos_++];
+      switch (e) {
+        case '"': case '\\': case '/': out.push_back(e); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          if (pos_ + 4 > in_.size()) return false;
+          unsigned cp = 0;
+          for (int k = 0; k < 4; ++k) {
+            const int h = text::hex_value(in_[pos_++]);
+            if (h < 0) return false;
+            cp = cp * 16 + static_cast<unsigned>(h);
+          }
+          if (cp >= 0x80) return false;
+          out.push_back(static_cast<char>(cp));
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+// read_flat reads a link's data: the fast reader, else the JSON parser;
+// nullopt when it is not a JSON object.
+std::optional<Flat> read_flat(std::string_view data) {
+  if (auto fast = FastReader(data).read()) return fast;
+  const auto j = nlohmann::json::parse(data, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  Flat out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    FlatMember m;
+    m.key = it.key();
+    if (it->is_string()) {
+      m.kind = FlatMember::Kind::string;
+      m.text = it->get<std::string>();
+    } else if (it->is_boolean()) {
+      m.kind = FlatMember::Kind::boolean;
+      m.flag = it->get<bool>();
+    } else if (it->is_array() && std::all_of(it->begin(), it->end(), [](const auto& e) { return e.is_string(); })) {
+      m.kind = FlatMember::Kind::strings;
+      for (const auto& e : *it) m.list.push_back(e.get<std::string>());
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> string_list(const FlatMember& m, bool (*valid)(std::string_view)) {
+  const std::string& name = m.key;
+  std::vector<std::string> out;
+  if (m.kind == FlatMember::Kind::string) {
+    out.push_back(m.text);
+  } else if (m.kind == FlatMember::Kind::strings) {
+    if (m.list.size() > 32) return make_error("\"" + name + "\" has more than 32 members");
+    out = m.list;
   } else {
-    return make_error("\"" + std::string(name) + "\" must be a string or an array of strings");
+    return make_error("\"" + name + "\" must be a string or an array of strings");
+  }
+  for (const auto& item : out) {
+    if (!valid(item)) return make_error("\"" + name + "\" has an invalid member " + text::quoted(item));
   }
   return out;
 }
@@ -179,13 +331,26 @@ Result<Link> parse_link(std::string_view data) {
   if (data.size() > kMaxLinkDataBytes) {
     return make_error("a GS1_LINK value is larger than " + std::to_string(kMaxLinkDataBytes) + " bytes");
   }
-  const auto j = nlohmann::json::parse(data, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error("a GS1_LINK value must be a JSON object");
+  auto flat = read_flat(data);
+  if (!flat) return make_error("a GS1_LINK value must be a JSON object");
+  // A key given twice: the last one counts, as in every JSON parser we use.
+  std::vector<const FlatMember*> members;
+  for (auto it = flat->rbegin(); it != flat->rend(); ++it) {
+    if (std::none_of(members.begin(), members.end(), [&](const FlatMember* m) { return m->key == it->key; })) {
+      members.push_back(&*it);
+    }
+  }
+  auto find = [&](std::string_view name) -> const FlatMember* {
+    for (const FlatMember* m : members) {
+      if (m->key == name) return m;
+    }
+    return nullptr;
+  };
   Link link;
   auto required = [&](const char* name) -> Result<std::string> {
-    auto it = j.find(name);
-    if (it == j.end() || !it->is_string()) return make_error(std::string("\"") + name + "\" must be a string");
-    return it->get<std::string>();
+    const FlatMember* m = find(name);
+    if (m == nullptr || m->kind != FlatMember::Kind::string) return make_error(std::string("\"") + name + "\" must be a string");
+    return m->text;
   };
   auto type = required("linkType");
   if (!type) return type.error();
@@ -202,25 +367,25 @@ Result<Link> parse_link(std::string_view data) {
   if (!title) return title.error();
   if (title->size() > 512 || text::check_utf8(*title)) return make_error("\"title\" must be UTF-8 of at most 512 bytes");
   link.title = std::move(*title);
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& key = it.key();
+  for (const FlatMember* m : members) {
+    const std::string& key = m->key;
     if (key == "linkType" || key == "href" || key == "title") continue;
     if (key == "hreflang") {
-      auto langs = string_list(*it, key, language_tag);
+      auto langs = string_list(*m, language_tag);
       if (!langs) return make_error(langs.error().message + " (a language is \"ll\" or \"ll-CC\")");
       link.hreflang = std::move(*langs);
     } else if (key == "type") {
-      if (!it->is_string() || !media_type(it->get_ref<const std::string&>())) {
+      if (m->kind != FlatMember::Kind::string || !media_type(m->text)) {
         return make_error("\"type\" must be a media type \"type/subtype\"");
       }
-      link.media_type = it->get<std::string>();
+      link.media_type = m->text;
     } else if (key == "context") {
-      auto ctx = string_list(*it, key, context_token);
+      auto ctx = string_list(*m, context_token);
       if (!ctx) return ctx.error();
       link.context = std::move(*ctx);
     } else if (key == "default" || key == "fwqs") {
-      if (!it->is_boolean()) return make_error("\"" + key + "\" must be true or false");
-      (key == "default" ? link.is_default : link.fwqs) = it->get<bool>();
+      if (m->kind != FlatMember::Kind::boolean) return make_error("\"" + key + "\" must be true or false");
+      (key == "default" ? link.is_default : link.fwqs) = m->flag;
     } else {
       return make_error("unknown member " + text::quoted(key) +
                         " (a link has linkType, href, title, hreflang, type, context, default, fwqs)");
