@@ -173,8 +173,11 @@ void ReadBatcher::run() {
     if (stopping_ && queue_.empty()) break;
     if (!queue_.empty()) {
       const auto deadline = queue_.front().at + config_.max_delay;
+      // A flush, or a flush_index (which needs these records committed
+      // before it can index them), cuts the wait short.
       wake_.wait_until(lock, deadline, [&] {
-        return stopping_ || queue_.size() >= config_.max_batch || flush_wanted_ > done_;
+        return stopping_ || queue_.size() >= config_.max_batch || flush_wanted_ > done_ ||
+               (indexing && index_wanted_ > indexed_);
       });
       const std::size_t n = std::min(config_.max_txn_records, queue_.size());
       std::vector<PreparedLeaf> batch;
