@@ -116,17 +116,7 @@ done = function(summary, latency, requests)
 end
 LUA
 
-run_wrk() {  # name port round
-  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$OUT/random.lua" \
-    "https://127.0.0.1:$2" >"$OUT/wrk-$1-$3.txt"
-}
-echo "== warm-up"
-wrk -t "$THREADS" -c "$CONNECTIONS" -d 5s -s "$OUT/random.lua" "https://127.0.0.1:$IDRA_PORT" >/dev/null
-wrk -t "$THREADS" -c "$CONNECTIONS" -d 5s -s "$OUT/random.lua" "https://127.0.0.1:$NGINX_PORT" >/dev/null
-for round in $(seq "$ROUNDS"); do
-  echo "== round $round: wrk idra";  run_wrk idra "$IDRA_PORT" "$round"
-  echo "== round $round: wrk nginx"; run_wrk nginx "$NGINX_PORT" "$round"
-done
+alternate_wrk "$OUT" "$THREADS" "$CONNECTIONS" "$SECONDS_PER_RUN" "$ROUNDS" "$IDRA_PORT" "$NGINX_PORT"
 
 cp "$(median_run "$OUT" idra)" "$OUT/wrk-idra.txt"
 cp "$(median_run "$OUT" nginx)" "$OUT/wrk-nginx.txt"

@@ -37,3 +37,23 @@ median_run() {
 all_runs() {
   for f in "$1"/wrk-"$2"-*.txt; do awk '/Requests\/sec/ {printf "%d ", $2}' "$f"; done
 }
+
+# alternate_wrk OUT THREADS CONNECTIONS SECONDS ROUNDS IDRA_PORT NGINX_PORT:
+# a 5 s warm-up of each server, then ROUNDS rounds of wrk (OUT/random.lua)
+# alternating idra and nginx, so that both see the same machine (this VM's
+# throughput drifts by more than the differences measured). Each run's output
+# goes to OUT/wrk-{idra,nginx}-ROUND.txt.
+alternate_wrk() {
+  local out=$1 threads=$2 connections=$3 seconds=$4 rounds=$5 idra_port=$6 nginx_port=$7 round
+  echo "== warm-up"
+  wrk -t "$threads" -c "$connections" -d 5s -s "$out/random.lua" "https://127.0.0.1:$idra_port" >/dev/null
+  wrk -t "$threads" -c "$connections" -d 5s -s "$out/random.lua" "https://127.0.0.1:$nginx_port" >/dev/null
+  for round in $(seq "$rounds"); do
+    echo "== round $round: wrk idra"
+    wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency -s "$out/random.lua" \
+      "https://127.0.0.1:$idra_port" >"$out/wrk-idra-$round.txt"
+    echo "== round $round: wrk nginx"
+    wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency -s "$out/random.lua" \
+      "https://127.0.0.1:$nginx_port" >"$out/wrk-nginx-$round.txt"
+  done
+}
