@@ -9,6 +9,7 @@
 // module builds the entities of a request from store data (ARCHITECTURE.md).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -178,6 +179,13 @@ class Entities {
   const AncestorList* ancestors(const EntityUid& uid) const;
   // contains says whether |list| (an ancestors() result) holds |uid|.
   static bool contains(const AncestorList& list, const EntityUid& uid);
+  // for_each_entity calls |f| with every entity of this layer and of the
+  // layers below it (an entity a layer shadows is visited in both).
+  template <class F>
+  void for_each_entity(F&& f) const {
+    for (const Node& n : nodes_) f(n.entity);
+    if (base_) base_->for_each_entity(f);
+  }
 
  private:
   struct Node {
@@ -362,7 +370,24 @@ struct Bundle {
   // byte order of its name, the name, a NUL, the contents and a NUL.
   std::string sha256_hex;
   std::vector<std::string> files;  // names, in the order read
+  // named_types lists, sorted, every entity type that the policies (static,
+  // linked and templates, scopes and conditions) or the entities name by
+  // uid: load_bundle sets it; null when unknown (a Bundle built by hand).
+  //
+  // Cedar looks at an entity's uid only to compare it with another uid, so
+  // when a type T is not listed, two requests whose T resources differ only
+  // in their uids (same attributes, same parents, same relations to the
+  // principal's attributes) get the same decision; a server may cache
+  // decisions about T resources by those properties. Errors' messages may
+  // name the uid: only error-free decisions are that interchangeable.
+  std::optional<std::vector<std::string>> named_types;
+  bool names_type(std::string_view type) const {
+    return !named_types || std::binary_search(named_types->begin(), named_types->end(), type);
+  }
 };
+
+// named_entity_types computes Bundle::named_types for |policies| and |entities|.
+std::vector<std::string> named_entity_types(const PolicySet& policies, const Entities& entities);
 
 // load_bundle reads a policy directory (or one .cedar file) and validates the
 // policies against the schema when there is one. Any parse, link or

@@ -175,6 +175,52 @@ policy::Entity value_entity(std::string_view handle, const store::HandleValue& v
   return e;
 }
 
+// append_field appends |s| with its length first, so that fields cannot run
+// into each other.
+void append_field(std::string& key, std::string_view s) {
+  const auto n = static_cast<std::uint32_t>(s.size());
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(s);
+}
+
+// append_value_key appends the part of a Value resource's decision key that
+// its entity's attributes make (value_entity).
+void append_value_key(std::string& key, const store::HandleValue& v) {
+  append_field(key, v.type);
+  key.append(reinterpret_cast<const char*>(&v.index), sizeof v.index);
+  key.push_back(static_cast<char>((v.permissions.admin_read ? 1 : 0) | (v.permissions.admin_write ? 2 : 0) |
+                                  (v.permissions.public_read ? 4 : 0) | (v.permissions.public_write ? 8 : 0)));
+}
+
+// The thread's decisions about Identifier and Value resources under the
+// bundle it served last (AccessControl::decision_key says what they are
+// keyed by). Started over when the bundle changes or past kMaxDecisions.
+struct DecisionCache {
+  static constexpr std::size_t kMaxDecisions = 16384;
+  std::shared_ptr<const policy::Bundle> bundle;
+  std::unordered_map<std::string, policy::Decision> decisions;
+};
+DecisionCache& decision_cache(const std::shared_ptr<const policy::Bundle>& bundle) {
+  thread_local DecisionCache cache;
+  if (cache.bundle != bundle) {
+    cache.decisions.clear();
+    cache.bundle = bundle;
+  }
+  return cache;
+}
+
+// deny_reason is the log's reason for a denial |d|.
+std::string deny_reason(std::string_view action_name, const policy::Decision& d) {
+  std::string reason = d.determining.empty() ? "no policy permits " + std::string(action_name) : "forbidden by ";
+  for (std::size_t i = 0; i < d.determining.size(); ++i) reason += (i ? ", " : "") + d.determining[i];
+  if (!d.errors.empty()) {
+    reason += " (errors:";
+    for (const auto& e : d.errors) reason += " " + e.policy_id + ": " + e.message + ";";
+    reason += ")";
+  }
+  return reason;
+}
+
 bool value_in_record(const store::Record* record, const store::HandleValue* v) {
   if (record == nullptr || v == nullptr || record->values.empty()) return false;
   return v >= record->values.data() && v < record->values.data() + record->values.size();
@@ -333,6 +379,13 @@ void AccessControl::adopt(const Principal& p) const {
   }
   principal_ = p;
   principal_entity_ = principal_entity(p);
+  principal_key_.clear();
+  principal_key_.push_back(static_cast<char>(p.kind));
+  principal_key_.push_back(p.node_admin ? '1' : '0');
+  principal_key_.append(reinterpret_cast<const char*>(&p.index), sizeof p.index);
+  for (const std::string* f : {&p.handle, &p.organization, &p.role, &p.profile, &p.fingerprint}) {
+    append_field(principal_key_, *f);
+  }
   layers_.clear();
   masks_.clear();
 }
@@ -488,6 +541,18 @@ Decision AccessControl::decide(const Principal& principal, Action action, const 
   if (!bundle_) return finish(false, "no policy set is loaded", nullptr);
 
   adopt(principal);
+  // Decisions about an identifier or a stored value's attributes are the
+  // thread's to reuse when the bundle allows it (cacheable_).
+  const Shape shape = shape_of(action);
+  thread_local std::string key;
+  const bool cached = cacheable_ && (shape == Shape::handle || (shape == Shape::value && r.value != nullptr));
+  if (cached) {
+    decision_key(key, action, r.handle, anonymous ? 0 : mask_for(principal, action, r), r.public_only);
+    if (shape == Shape::value) append_value_key(key, *r.value);
+    if (const policy::Decision* d = cached_decision(key)) {
+      return finish(d->allow, d->allow ? std::string{} : deny_reason(action_name, *d), d);
+    }
+  }
   policy::EntityUid resource;
   const EntitiesPtr entities = entities_for(action, r, resource);
   if (!entities) return finish(false, "the request's entities could not be built", nullptr);
@@ -510,17 +575,34 @@ Decision AccessControl::decide(const Principal& principal, Action action, const 
 
   const policy::Decision d = policy::is_authorized(
       bundle_->policies, policy::RequestRef{principal_entity_.uid, action_uid(action), resource, *context}, *entities);
-  std::string reason;
-  if (!d.allow) {
-    reason = d.determining.empty() ? "no policy permits " + std::string(action_name) : "forbidden by ";
-    for (std::size_t i = 0; i < d.determining.size(); ++i) reason += (i ? ", " : "") + d.determining[i];
-    if (!d.errors.empty()) {
-      reason += " (errors:";
-      for (const auto& e : d.errors) reason += " " + e.policy_id + ": " + e.message + ";";
-      reason += ")";
-    }
-  }
-  return finish(d.allow, std::move(reason), &d);
+  if (cached) cache_decision(key, d);
+  return finish(d.allow, d.allow ? std::string{} : deny_reason(action_name, d), &d);
+}
+
+void AccessControl::decision_key(std::string& key, Action action, std::string_view handle, std::uint16_t mask,
+                                 bool public_only) const {
+  key.clear();
+  key.push_back(static_cast<char>(action));
+  key.append(principal_key_);
+  // The resource's parents: its identifier (which only the principal's
+  // `record` attribute can tell from another) and the prefix chain.
+  key.push_back(!principal_->handle.empty() && principal_->handle == handle ? '1' : '0');
+  append_field(key, prefix_of_handle(handle));
+  key.append(reinterpret_cast<const char*>(&mask), sizeof mask);
+  key.push_back(public_only ? '1' : '0');
+}
+
+const policy::Decision* AccessControl::cached_decision(const std::string& key) const {
+  auto& cache = decision_cache(bundle_);
+  const auto it = cache.decisions.find(key);
+  return it == cache.decisions.end() ? nullptr : &it->second;
+}
+
+void AccessControl::cache_decision(const std::string& key, const policy::Decision& d) const {
+  if (!d.errors.empty()) return;
+  auto& cache = decision_cache(bundle_);
+  if (cache.decisions.size() >= DecisionCache::kMaxDecisions) cache.decisions.clear();
+  cache.decisions.insert_or_assign(key, d);
 }
 
 std::vector<bool> AccessControl::decide_values(const Principal& principal, std::string_view handle,
@@ -540,12 +622,31 @@ std::vector<bool> AccessControl::decide_values(const Principal& principal, std::
   }
   adopt(principal);
   const Resource first{handle, &record, values[0], public_only};
+  const bool anonymous = principal.kind == Principal::Kind::anonymous;
+  const std::uint16_t mask = anonymous ? 0 : mask_for(principal, Action::read_value, first);
+  const std::string_view action_name = cedar_action_name(Action::read_value);
+  // With a cacheable bundle, every value's decision may be the thread's
+  // already: then no entity is built.
+  thread_local std::string key;
+  std::size_t base_size = 0;
+  if (cacheable_) {
+    decision_key(key, Action::read_value, handle, mask, public_only);
+    base_size = key.size();
+    std::size_t k = 0;
+    for (; k < values.size(); ++k) {
+      key.resize(base_size);
+      append_value_key(key, *values[k]);
+      const policy::Decision* d = cached_decision(key);
+      if (d == nullptr) break;
+      allowed[k] = d->allow;
+      remember(action_name, d->allow, d);
+    }
+    if (k == values.size()) return allowed;
+  }
   policy::EntityUid first_uid;
   const EntitiesPtr entities = entities_for(Action::read_value, first, first_uid);
   if (!entities) return one_by_one();  // each denied and recorded as decide does
-  const bool anonymous = principal.kind == Principal::Kind::anonymous;
-  const policy::RecordValue& context = handle_context(anonymous ? 0 : mask_for(principal, Action::read_value, first),
-                                                      public_only, change_of(Action::read_value));
+  const policy::RecordValue& context = handle_context(mask, public_only, change_of(Action::read_value));
   std::vector<policy::EntityUid> resources;
   resources.reserve(values.size());
   resources.push_back(std::move(first_uid));
@@ -553,10 +654,14 @@ std::vector<bool> AccessControl::decide_values(const Principal& principal, std::
   const std::vector<policy::Decision> decisions =
       policy::is_authorized_each(bundle_->policies, principal_entity_.uid, action_uid(Action::read_value),
                                  resources, context, *entities);
-  const std::string_view action_name = cedar_action_name(Action::read_value);
   for (std::size_t k = 0; k < values.size(); ++k) {
     allowed[k] = decisions[k].allow;
     remember(action_name, decisions[k].allow, &decisions[k]);
+    if (cacheable_) {
+      key.resize(base_size);
+      append_value_key(key, *values[k]);
+      cache_decision(key, decisions[k]);
+    }
   }
   return allowed;
 }

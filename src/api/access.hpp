@@ -83,7 +83,10 @@ class AccessControl {
   // |bundle| is the policy set to decide with; null denies everything (a
   // node always has one; tests may not).
   AccessControl(const store::Store& store, const Config& config, std::shared_ptr<const policy::Bundle> bundle)
-      : store_(store), config_(config), bundle_(std::move(bundle)) {}
+      : store_(store),
+        config_(config),
+        bundle_(std::move(bundle)),
+        cacheable_(bundle_ && !bundle_->names_type("Identifier") && !bundle_->names_type("Value")) {}
 
   // decide returns whether |principal| may do |action| on |resource|. It
   // reads admin records (HS_ADMIN, HS_VLIST, 0.NA/<prefix>) from the store;
@@ -139,6 +142,17 @@ class AccessControl {
   EntitiesPtr identifier_layer(std::string_view handle) const;
   std::uint16_t mask_for(const Principal& principal, Action action, const Resource& resource) const;
   const policy::RecordValue& handle_context(std::uint16_t mask, bool public_only, std::string_view change) const;
+  // decision_key writes into |key| what a decision of |action| on
+  // |handle| (or one of its values: append_value_key adds the value's part)
+  // depends on besides the resource's uid: the principal, the handle's
+  // prefix, whether the handle is the principal's own record, and the
+  // context. Only for cacheable_ bundles (see policy::Bundle::named_types).
+  void decision_key(std::string& key, Action action, std::string_view handle, std::uint16_t mask,
+                    bool public_only) const;
+  // cached_decision returns the thread's cached decision for |key|, or null.
+  const policy::Decision* cached_decision(const std::string& key) const;
+  // cache_decision keeps |d| for |key| when it carries no error.
+  void cache_decision(const std::string& key, const policy::Decision& d) const;
   // remember keeps a decision for summary() when it may be what summary()
   // reports; |d| is null when no policy was evaluated.
   void remember(std::string_view action_name, bool allow, const policy::Decision* d) const;
@@ -146,6 +160,9 @@ class AccessControl {
   const store::Store& store_;
   const Config& config_;
   std::shared_ptr<const policy::Bundle> bundle_;
+  // cacheable_: the bundle names no Identifier or Value by uid, so decisions
+  // about them are cached per thread (keyed by decision_key).
+  const bool cacheable_;
 
   // Per-request caches, all for principal_ (see adopt): its entity, the
   // entity layers built per resource, the permission masks per handle and
@@ -171,6 +188,7 @@ class AccessControl {
   mutable std::deque<std::pair<std::string, std::optional<store::Record>>> admin_records_;
   mutable std::optional<Principal> principal_;
   mutable policy::Entity principal_entity_;
+  mutable std::string principal_key_;  // every field of principal_, length-prefixed (decision_key)
   mutable std::vector<Layer> layers_;
   mutable std::vector<Mask> masks_;
   mutable std::optional<HandleContext> context_;

@@ -238,6 +238,7 @@ Result<std::shared_ptr<const Bundle>, Diagnostics> load_bundle(const std::vector
       bundle->entities = std::make_shared<const Entities>(std::move(*with_actions));
     }
   }
+  bundle->named_types = named_entity_types(bundle->policies, *bundle->entities);
   bundle->sha256_hex = sha256_hex(hashed);
   return std::shared_ptr<const Bundle>(std::move(bundle));
 }

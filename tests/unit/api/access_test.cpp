@@ -255,6 +255,93 @@ TEST_F(AccessTest, ValuesDecidedTogetherAsAlone) {
   EXPECT_FALSE(fresh.summary());
 }
 
+// A bundle that names no Identifier or Value by uid has its decisions about
+// them cached per thread. Every cached decision must be the one the policies
+// make: the same requests are decided with that bundle (twice, so that the
+// second round comes from the cache) and with the same policies plus one
+// that names an Identifier, which turns the cache off and changes no
+// decision. The policies depend on everything the cache key holds: the
+// prefix chain, the principal's own record, the principal's attributes and
+// groups, the context's permissions and publicOnly, the values' attributes.
+TEST_F(AccessTest, CachedDecisionsAreThePoliciesDecisions) {
+  const std::string policies = R"(
+    @id("public") permit (principal, action == Action::"readValue", resource) when { resource.publicRead };
+    @id("prefix") permit (principal, action == Action::"readValue", resource in Prefix::"88.100")
+      when { resource.type == "URL" && resource.index < 10 };
+    @id("own") permit (principal is Device, action in [Action::"readValue", Action::"resolve"], resource)
+      when { principal has record && resource in principal.record };
+    @id("org") permit (principal, action == Action::"readValue", resource)
+      when { principal has organization && principal.organization == "beta" && resource.index == 12 };
+    @id("admin-read") permit (principal, action == Action::"readValue", resource)
+      when { !context.publicOnly && resource.adminRead && context.handleAdmin.contains("read_value") };
+    @id("resolve") permit (principal, action == Action::"resolve", resource in Prefix::"88");
+    @id("deny-sub") forbid (principal, action, resource in Prefix::"88.100.7") unless { principal in Role::"admin" };)";
+  auto cached = bundle_of(policies);
+  auto uncached = bundle_of(policies + R"(
+    @id("named") forbid (principal, action, resource == Identifier::"99/never");)");
+  ASSERT_TRUE(cached && uncached);
+  ASSERT_FALSE(cached->names_type("Identifier"));
+  ASSERT_TRUE(uncached->names_type("Identifier"));
+
+  store::Record admin_rec;
+  store::HandleValue admin;
+  admin.index = 100;
+  admin.type = "HS_ADMIN";
+  admin.data = encode_admin(AdminRef{"88.100/ALICE", 300, static_cast<std::uint16_t>(permission_bit(Perm::read_value))});
+  admin_rec.values = {admin};
+  ASSERT_TRUE(store_->put("0.NA/88.100", admin_rec).ok());
+
+  store::Record rec;
+  rec.values = {val(1, "URL", false), val(2, "EMAIL", true), val(11, "URL", false), val(12, "DESC", false),
+                val(13, "SECRET", false)};
+  rec.values[4].permissions.admin_read = true;
+  std::vector<const store::HandleValue*> values;
+  for (const auto& v : rec.values) values.push_back(&v);
+  auto beta = device("88.200/D1");
+  beta.organization = "beta";
+  auto node_admin = device("88.100.7/D9");
+  node_admin.node_admin = true;
+  const std::vector<Principal> principals{Principal{},
+                                          handle_admin("88.100/ALICE", 300),
+                                          handle_admin("88.100/BOB", 300),
+                                          device("88.100/D1"),
+                                          device("88.200/D1"),
+                                          beta,
+                                          node_admin};
+  const std::vector<std::string> handles{"88.100/D1", "88.100/X", "88.200/D1", "88.200/X", "88.100.7/D9",
+                                         "88.1000/X", "0.NA/88.100", "89/X"};
+  std::size_t allowed = 0, denied = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const Principal& who : principals) {
+      for (const std::string& handle : handles) {
+        for (const bool public_only : {true, false}) {
+          AccessControl with_cache(*store_, config_, cached);
+          AccessControl without(*store_, config_, uncached);
+          const auto a = with_cache.decide(who, Action::resolve, Resource{handle, &rec});
+          const auto b = without.decide(who, Action::resolve, Resource{handle, &rec});
+          EXPECT_EQ(a.allow, b.allow) << who.id() << " resolve " << handle;
+          EXPECT_EQ(a.reason, b.reason) << who.id() << " resolve " << handle;
+          const auto seen = with_cache.decide_values(who, handle, rec, values, public_only);
+          const auto expected = without.decide_values(who, handle, rec, values, public_only);
+          EXPECT_EQ(seen, expected) << who.id() << " " << handle << " publicOnly " << public_only << " round " << round;
+          for (std::size_t k = 0; k < values.size(); ++k) {
+            const Resource r{handle, &rec, values[k], public_only};
+            EXPECT_EQ(with_cache.decide(who, Action::read_value, r).allow, expected[k]);
+            (expected[k] ? allowed : denied) += 1;
+          }
+          const auto s1 = with_cache.summary(), s2 = without.summary();
+          ASSERT_TRUE(s1 && s2);
+          EXPECT_EQ(s1->allow, s2->allow);
+          EXPECT_EQ(s1->determining, s2->determining);
+        }
+      }
+    }
+  }
+  // Both outcomes occur often enough for the comparison to mean something.
+  EXPECT_GT(allowed, 100u);
+  EXPECT_GT(denied, 100u);
+}
+
 // The summary is the first denial of an action other than readValue, else
 // the first decision, however many decisions came between.
 TEST_F(AccessTest, SummaryKeepsTheFirstDenialOrTheFirstDecision) {

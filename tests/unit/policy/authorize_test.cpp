@@ -390,3 +390,43 @@ TEST_F(AuthorizeTest, EachResourceDecidedAsAlone) {
 
 }  // namespace
 }  // namespace idra::policy
+
+namespace idra::policy {
+namespace {
+
+// named_types lists every entity type a bundle names by uid, wherever the
+// uid is: scopes, conditions (also inside sets and records), linked slots,
+// unlinked templates, and the entities' uids, parents, attributes and tags.
+TEST(NamedTypes, EveryPlaceAUidCanBe) {
+  auto b = load_bundle(std::vector<PolicyFile>{
+      {"a.cedar",
+       R"(permit (principal == P1::"a", action in [Action::"x", N::Action::"y"], resource in R1::"r")
+            when { [ {k: [S1::"s"]} ].contains(context.x) };
+          forbid (principal is P2 in P3::"g", action, resource) unless { resource.owner == C1::"c" };
+          permit (principal == ?principal, action, resource in ?resource) when { resource in T1::"t" };
+          @id("unlinked") permit (principal in ?principal, action, resource) when { U1::"u" == resource };)",
+       ""},
+      {"links.json",
+       R"([{"template": "policy2", "id": "l1", "slots": {"?principal": "L1::\"p\"", "?resource": "L2::\"r\""}}])", ""},
+      {"entities.json",
+       R"([{"uid": {"type": "E1", "id": "e"}, "parents": [{"type": "E2", "id": "p"}],
+            "attrs": {"a": {"__entity": {"type": "E3", "id": "x"}}, "s": [{"__entity": {"type": "E4", "id": "y"}}],
+                      "r": {"f": {"__entity": {"type": "E5", "id": "z"}}}, "n": 1},
+            "tags": {"t": {"__entity": {"type": "E6", "id": "w"}}}}])",
+       ""}});
+  ASSERT_TRUE(b.ok()) << b.error().front().str();
+  const auto& bundle = **b;
+  ASSERT_TRUE(bundle.named_types);
+  EXPECT_EQ(*bundle.named_types,
+            (std::vector<std::string>{"Action", "C1", "E1", "E2", "E3", "E4", "E5", "E6", "L1", "L2", "N::Action", "P1", "P3",
+                                      "R1", "S1", "T1", "U1"}));
+  EXPECT_TRUE(bundle.names_type("R1"));
+  EXPECT_FALSE(bundle.names_type("P2"));  // `is P2` names a type, not an entity
+  EXPECT_FALSE(bundle.names_type("Identifier"));
+  // A bundle built by hand says nothing: every type may be named.
+  Bundle by_hand;
+  EXPECT_TRUE(by_hand.names_type("Identifier"));
+}
+
+}  // namespace
+}  // namespace idra::policy
