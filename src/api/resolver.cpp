@@ -94,20 +94,6 @@ struct Item {
   }
 };
 
-// cached_link parses a GS1_LINK value's data once per thread: the same few
-// link texts are read by every resolution of their item, and parsing JSON
-// would cost more than the rest of the answer. Bounded; null when invalid.
-const links::Link* cached_link(const std::string& data) {
-  constexpr std::size_t kMaxEntries = 16384;
-  thread_local std::unordered_map<std::string, std::optional<links::Link>> cache;
-  if (auto it = cache.find(data); it != cache.end()) return it->second ? &*it->second : nullptr;
-  if (cache.size() >= kMaxEntries) cache.clear();
-  auto parsed = links::parse_link(data);
-  auto& slot = cache[data];
-  if (parsed) slot = std::move(*parsed);
-  return slot ? &*slot : nullptr;
-}
-
 // load_item reads |handle| and keeps the links the caller may read (and, with
 // |description|, the item description: only linksets show it). A denied
 // resolution is an error response; a missing record an Item without record.
@@ -137,9 +123,9 @@ std::variant<Item, Response> load_item(const Context& ctx, std::string handle, s
       item.description = v.data;
       continue;
     }
-    const links::Link* parsed = cached_link(v.data);
-    if (parsed == nullptr) continue;  // not a valid link (checked on every write path): ignored
-    item.links.push_back(*parsed);
+    auto parsed = links::parse_link(v.data);
+    if (!parsed) continue;  // not a valid link (checked on every write path): ignored
+    item.links.push_back(std::move(*parsed));
     item.link_indexes.push_back(v.index);
     const std::int64_t left = v.ttl_type == store::TtlType::relative
                                   ? v.ttl
