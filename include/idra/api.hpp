@@ -190,6 +190,14 @@ class Service {
   // listener); it never throws and never waits for a commit (src/api/audit_trail.cpp).
   void audit_unrun(const Request& request, const Response& response) const;
 
+  // may_block says whether handling |request| may wait for long: any method
+  // but GET and HEAD (a write waits for its commit, an issuance signs), or
+  // Basic credentials that need Argon2id (not verified before). The HTTP
+  // layer runs such requests on its blocking pool and the others inline;
+  // reading a client certificate's principal or a cached credential is an
+  // LMDB read, as cheap as the request's own.
+  bool may_block(const Request& request) const;
+
   // ready is true when the store answers (for /readyz).
   bool ready() const;
 

@@ -65,6 +65,19 @@ Response method_not_allowed(std::string_view allow) {
 
 }  // namespace
 
+bool Service::may_block(const Request& request) const {
+  if (request.method != "GET" && request.method != "HEAD") return true;
+  const auto authz = request.header("authorization");
+  if (!authz) return false;
+  auto parsed = auth::parse_basic(*authz);
+  if (!parsed || !parsed->ok()) return false;  // answered without Argon2id (an error, or a client certificate)
+  auto& creds = parsed->value();
+  const auto admin = ids::parse_handle(creds.handle);
+  if (!admin) return false;  // refused at once
+  creds.handle = admin->str();
+  return auth_.would_hash(creds);
+}
+
 Response Service::handle(const Request& request) const {
   RequestAudit audit(request, audit_, store_);
   Response response;

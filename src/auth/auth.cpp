@@ -63,6 +63,33 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
+std::string unique_hex() {
+  struct State {
+    unsigned char key[crypto_shorthash_siphashx24_KEYBYTES];
+    std::uint64_t counter = 0;
+    State() {
+      ensure_sodium();
+      randombytes_buf(key, sizeof key);
+    }
+  };
+  thread_local State state;
+  unsigned char counter[8];
+  std::uint64_t n = state.counter++;
+  for (auto& b : counter) {
+    b = static_cast<unsigned char>(n);
+    n >>= 8;
+  }
+  unsigned char mac[crypto_shorthash_siphashx24_BYTES];
+  crypto_shorthash_siphashx24(mac, counter, sizeof counter, state.key);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * sizeof mac, '\0');
+  for (std::size_t i = 0; i < sizeof mac; ++i) {
+    out[2 * i] = kHex[mac[i] >> 4];
+    out[2 * i + 1] = kHex[mac[i] & 15];
+  }
+  return out;
+}
+
 Credentials::~Credentials() {
   if (!secret.empty()) sodium_memzero(secret.data(), secret.size());
 }
@@ -177,6 +204,28 @@ Authenticator::Authenticator(const store::Store& store, LimiterConfig limiter)
 }
 
 Authenticator::~Authenticator() { sodium_memzero(impl_->cache_key.data(), impl_->cache_key.size()); }
+
+namespace {
+
+// stored_key returns the data of |credentials|' HS_SECKEY value, nullopt when there is none.
+std::optional<std::string> stored_key(const store::Store& store, const Credentials& credentials) {
+  const auto record = store.get(credentials.handle);
+  if (!record) return std::nullopt;
+  for (const auto& v : record->values) {
+    if (v.index == credentials.index && v.type == kSecretKeyType) return v.data;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool Authenticator::would_hash(const Credentials& credentials) const {
+  const auto key = stored_key(impl_->store, credentials);
+  if (!key) return true;  // verify spends a dummy Argon2id
+  const std::string d = impl_->digest(credentials, *key);
+  std::lock_guard lock(impl_->mu);
+  return impl_->verified.count(d) == 0;
+}
 
 Authenticator::Verdict Authenticator::verify(const Credentials& credentials, std::string_view address,
                                              std::chrono::steady_clock::time_point now) {

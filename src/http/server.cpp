@@ -187,7 +187,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     start_ = Clock::now();
     // One id per request: in the X-Request-Id header, the access log line
     // and the audit record, so that the three can be matched.
-    request_id_ = auth::random_hex(16);
+    request_id_ = auth::unique_hex();
     if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == ssl::error::stream_truncated) {
       return do_close();
@@ -265,13 +265,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     // Requests that may block (a write that fsyncs, a first Argon2id check,
     // an issuance for a certificate-authenticated client) run on the blocking
-    // pool; GET and HEAD without Authorization run here, with or without a
-    // client certificate: finding its principal is an LMDB read, as cheap as
-    // the read the request makes anyway. Every other method goes to the pool,
-    // so a certificate-authenticated write or issuance never runs here.
-    const bool is_read = req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
-    const bool may_block = !is_read || req.find(bhttp::field::authorization) != req.end();
-    if (!may_block) return send(sh_.service.handle(areq));
+    // pool; reads run here (Service::may_block), with or without a client
+    // certificate or credentials verified before. Every other method goes to
+    // the pool, so a certificate-authenticated write or issuance never runs here.
+    if (!sh_.service.may_block(areq)) return send(sh_.service.handle(areq));
     if (sh_.pending_blocking.fetch_add(1) >= sh_.config.limits.max_pending_blocking) {
       sh_.pending_blocking.fetch_sub(1);
       // Backpressure, not an unbounded queue; the request is not run, but

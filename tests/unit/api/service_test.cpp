@@ -80,6 +80,31 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Service> service_;
 };
 
+// may_block: writes and first-time credentials go to the HTTP layer's
+// blocking pool; reads, and reads with credentials verified before, do not.
+TEST_F(ServiceTest, MayBlockWritesAndFirstCredentialsOnly) {
+  auto request = [](std::string method, std::vector<Header> headers) {
+    Request r;
+    r.method = std::move(method);
+    r.target = "/api/handles/88.100/X";
+    r.headers = std::move(headers);
+    return r;
+  };
+  const Header admin{"authorization", basic("300%3A0.NA%2FIDRA:admin-secret")};
+  EXPECT_FALSE(service_->may_block(request("GET", {})));
+  EXPECT_FALSE(service_->may_block(request("HEAD", {})));
+  EXPECT_TRUE(service_->may_block(request("PUT", {})));
+  EXPECT_TRUE(service_->may_block(request("POST", {})));
+  EXPECT_TRUE(service_->may_block(request("DELETE", {admin})));
+  EXPECT_TRUE(service_->may_block(request("GET", {admin})));  // Argon2id not run yet
+  // Refused without any hashing: another scheme, malformed Basic.
+  EXPECT_FALSE(service_->may_block(request("GET", {{"authorization", "Handle clientCert=\"true\""}})));
+  EXPECT_FALSE(service_->may_block(request("GET", {{"authorization", "Basic !!!"}})));
+  ASSERT_EQ(call("GET", "/api/handles/0.NA/IDRA", "", true).status, 200);
+  EXPECT_FALSE(service_->may_block(request("GET", {admin})));
+  EXPECT_TRUE(service_->may_block(request("GET", {{"authorization", basic("300%3A0.NA%2FIDRA:wrong")}})));
+}
+
 TEST_F(ServiceTest, CreateResolveReplace) {
   auto r = call("PUT", "/api/handles/88.100/a", R"([{"index":1,"type":"URL","data":"https://a"}])", true);
   ASSERT_EQ(r.status, 201u) << r.body;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include <filesystem>
 
 namespace idra::auth {
@@ -113,6 +116,55 @@ TEST_F(AuthenticatorTest, ChangedSecretInvalidatesCache) {
   ASSERT_TRUE(store_->put("0.NA/X", rec).ok());
   EXPECT_EQ(a.verify(creds("pw"), "1.1.1.1").outcome, Authenticator::Outcome::bad_credentials);
   EXPECT_EQ(a.verify(creds("new"), "1.1.1.1").outcome, Authenticator::Outcome::ok);
+}
+
+// would_hash: only credentials verified before (with the stored key
+// unchanged) may skip the blocking pool.
+TEST_F(AuthenticatorTest, WouldHashUntilVerifiedAndAfterAKeyChange) {
+  Authenticator a(*store_);
+  EXPECT_TRUE(a.would_hash(creds("pw")));
+  EXPECT_TRUE(a.would_hash(creds("pw", 301)));  // no such key: verify spends a dummy hash
+  ASSERT_EQ(a.verify(creds("pw"), "1.1.1.1").outcome, Authenticator::Outcome::ok);
+  EXPECT_FALSE(a.would_hash(creds("pw")));
+  EXPECT_TRUE(a.would_hash(creds("other")));
+  ASSERT_EQ(a.verify(creds("other"), "1.1.1.1").outcome, Authenticator::Outcome::bad_credentials);
+  EXPECT_TRUE(a.would_hash(creds("other")));  // failures are not cached
+  store::HandleValue key;
+  key.index = 300;
+  key.type = "HS_SECKEY";
+  key.data = hash_secret("pw").value();  // the same secret, a new salt
+  store::Record rec;
+  rec.values = {key};
+  ASSERT_TRUE(store_->put("0.NA/X", rec).ok());
+  EXPECT_TRUE(a.would_hash(creds("pw")));
+}
+
+}  // namespace
+}  // namespace idra::auth
+
+namespace idra::auth {
+namespace {
+
+// Request ids: 32 hex characters, never repeated within a thread or across
+// threads (each thread has its own key and counter).
+TEST(UniqueHex, HexAndNeverRepeated) {
+  std::set<std::string> seen;
+  auto take = [](std::vector<std::string>& out) {
+    for (int i = 0; i < 20000; ++i) out.push_back(unique_hex());
+  };
+  std::vector<std::string> a, b;
+  std::thread other(take, std::ref(b));
+  take(a);
+  other.join();
+  for (const auto* ids : {&a, &b}) {
+    for (const auto& id : *ids) {
+      ASSERT_EQ(id.size(), 32u);
+      ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+      ASSERT_TRUE(seen.insert(id).second) << "repeated: " << id;
+    }
+  }
+  // Not a counter in the clear: consecutive ids share no long prefix.
+  EXPECT_NE(a[0].substr(0, 8), a[1].substr(0, 8));
 }
 
 }  // namespace
