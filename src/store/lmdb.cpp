@@ -222,6 +222,46 @@ ReadTxn::~ReadTxn() {
 }
 
 // ---------------------------------------------------------------------------
+// ReaderPool
+
+ReaderPool::~ReaderPool() {
+  for (MDB_txn* txn : idle_) mdb_txn_abort(txn);
+}
+
+ReadTxn ReaderPool::take() {
+  MDB_txn* txn = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      txn = idle_.back();
+      idle_.pop_back();
+    }
+  }
+  if (txn == nullptr) return ReadTxn::begin(env_);
+  if (int rc = mdb_txn_renew(txn); rc != 0) {
+    mdb_txn_abort(txn);
+    if (rc == MDB_MAP_RESIZED) throw NeedsResize(NeedsResize::Kind::adopt);
+    fail("mdb_txn_renew", rc);
+  }
+  return ReadTxn(txn);
+}
+
+void ReaderPool::give(ReadTxn txn) noexcept {
+  txn.check_no_cursors();
+  MDB_txn* raw = std::exchange(txn.txn_, nullptr);
+  if (raw == nullptr) return;
+  mdb_txn_reset(raw);
+  {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(raw);
+      return;
+    }
+  }
+  mdb_txn_abort(raw);
+}
+
+// ---------------------------------------------------------------------------
 // WriteTxn
 
 WriteTxn WriteTxn::begin(const Env& env) {

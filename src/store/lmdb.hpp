@@ -22,7 +22,9 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -155,6 +157,7 @@ class Txn {
 // only one thread may use it at a time).
 class ReadTxn : public Txn {
  public:
+  friend class ReaderPool;
   // begin starts a snapshot; throws NeedsResize(adopt) on MDB_MAP_RESIZED.
   static ReadTxn begin(const Env& env);
   ReadTxn(ReadTxn&& other) noexcept = default;
@@ -163,6 +166,34 @@ class ReadTxn : public Txn {
 
  private:
   using Txn::Txn;
+};
+
+// ReaderPool keeps ended read transactions for reuse (LMDB's reset/renew):
+// renewing one skips what mdb_txn_begin costs on every read, the
+// allocation and the search of the reader table under its lock. With
+// MDB_NOTLS a reset txn keeps its reader slot, so the pool is bounded
+// (kMaxIdle) to leave slots for other processes' readers.
+class ReaderPool {
+ public:
+  explicit ReaderPool(const Env& env) : env_(env) {}
+  ReaderPool(const ReaderPool&) = delete;
+  ReaderPool& operator=(const ReaderPool&) = delete;
+  // Aborts the idle txns: destroy the pool before its Env closes.
+  ~ReaderPool();
+
+  // take starts a snapshot on an idle txn, or a new one; throws
+  // NeedsResize(adopt) on MDB_MAP_RESIZED (the txn is then aborted).
+  ReadTxn take();
+  // give ends |txn| (its cursors must be closed) and keeps it for a later
+  // take, or aborts it when kMaxIdle are idle already.
+  void give(ReadTxn txn) noexcept;
+
+  static constexpr std::size_t kMaxIdle = 16;
+
+ private:
+  const Env& env_;
+  std::mutex mu_;
+  std::vector<MDB_txn*> idle_;  // reset, ready for mdb_txn_renew
 };
 
 // WriteTxn is the one write transaction of the environment. It aborts in

@@ -101,6 +101,8 @@ struct Store::Impl {
   // claim is declared first so it is released after the env has closed.
   DirClaim claim;
   lmdb::Env env;
+  // readers is declared after env, so it aborts its idle txns before the env closes.
+  lmdb::ReaderPool readers{env};
   std::filesystem::path dir;
   lmdb::Dbi records;
   lmdb::Dbi prefixes;
@@ -153,8 +155,14 @@ struct Store::Impl {
     for (int attempt = 0;; ++attempt) {
       try {
         auto hold = enter();
-        auto txn = lmdb::ReadTxn::begin(env);
-        return body(static_cast<const lmdb::ReadTxn&>(txn));
+        // The txn goes back to the pool however |body| ends (before |hold|
+        // is released: a resize waits for it).
+        struct Pooled {
+          lmdb::ReaderPool& pool;
+          lmdb::ReadTxn txn;
+          ~Pooled() { pool.give(std::move(txn)); }
+        } pooled{readers, readers.take()};
+        return body(static_cast<const lmdb::ReadTxn&>(pooled.txn));
       } catch (const lmdb::NeedsResize&) {
         if (attempt >= kMaxResizes) throw;
       }

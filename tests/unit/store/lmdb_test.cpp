@@ -202,3 +202,41 @@ TEST(store_lmdb, OtherErrorsThrowWithTheLmdbMessage) {
 
 }  // namespace
 }  // namespace idra::store::lmdb
+
+namespace idra::store::lmdb {
+namespace {
+
+// A reused read txn is a fresh snapshot: it sees what was committed since
+// it was given back, and a snapshot still held does not.
+TEST(store_lmdb, ReaderPoolRenewsSnapshots) {
+  Fixture f;
+  f.put("k", "1");
+  {
+    ReaderPool pool(f.env);
+    auto first = pool.take();
+    MDB_txn* raw = first.get();
+    EXPECT_EQ(first.get(f.dbi, "k"), "1");
+    pool.give(std::move(first));
+    f.put("k", "2");
+    auto again = pool.take();
+    EXPECT_EQ(again.get(), raw);  // the same txn, renewed
+    EXPECT_EQ(again.get(f.dbi, "k"), "2");
+    // Many at once: each its own txn; giving them all back keeps at most kMaxIdle.
+    std::vector<ReadTxn> held;
+    for (std::size_t i = 0; i < ReaderPool::kMaxIdle + 4; ++i) held.push_back(pool.take());
+    f.put("k", "3");
+    EXPECT_EQ(again.get(f.dbi, "k"), "2");
+    EXPECT_EQ(held.back().get(f.dbi, "k"), "2");
+    for (auto& t : held) pool.give(std::move(t));
+    pool.give(std::move(again));
+    int readers = 0;
+    mdb_reader_list(f.env.get(), [](const char*, void* ctx) { ++*static_cast<int*>(ctx); return 0; }, &readers);
+    EXPECT_LE(readers, static_cast<int>(ReaderPool::kMaxIdle) + 1);  // + the header line
+    EXPECT_EQ(pool.take().get(f.dbi, "k"), "3");
+  }
+  // The pool gave its txns up: the env still works and closes cleanly.
+  EXPECT_EQ(ReadTxn::begin(f.env).get(f.dbi, "k"), "3");
+}
+
+}  // namespace
+}  // namespace idra::store::lmdb
