@@ -155,14 +155,20 @@ class FastReader {
   bool string(std::string& out) {
     if (!eat('"')) return false;
     while (pos_ < in_.size()) {
+      // A run of plain characters in one append.
+      std::size_t end = pos_;
+      while (end < in_.size()) {
+        const auto u = static_cast<unsigned char>(in_[end]);
+        if (u == '"' || u == '\\' || u < 0x20 || u >= 0x80) break;
+        ++end;
+      }
+      out.append(in_.data() + pos_, end - pos_);
+      pos_ = end;
+      if (pos_ >= in_.size()) return false;
       const char c = in_[pos_++];
       const auto u = static_cast<unsigned char>(c);
       if (c == '"') return true;
       if (u < 0x20 || u >= 0x80) return false;
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
       if (pos_ >= in_.size()) return false;
       const char e = in_[pos_++];
       switch (e) {
@@ -334,23 +340,24 @@ Result<Link> parse_link(std::string_view data) {
   auto flat = read_flat(data);
   if (!flat) return make_error("a GS1_LINK value must be a JSON object");
   // A key given twice: the last one counts, as in every JSON parser we use.
-  std::vector<const FlatMember*> members;
+  std::vector<FlatMember*> members;
   for (auto it = flat->rbegin(); it != flat->rend(); ++it) {
     if (std::none_of(members.begin(), members.end(), [&](const FlatMember* m) { return m->key == it->key; })) {
       members.push_back(&*it);
     }
   }
-  auto find = [&](std::string_view name) -> const FlatMember* {
-    for (const FlatMember* m : members) {
+  auto find = [&](std::string_view name) -> FlatMember* {
+    for (FlatMember* m : members) {
       if (m->key == name) return m;
     }
     return nullptr;
   };
   Link link;
+  // (Each required member is read once: its text is moved out.)
   auto required = [&](const char* name) -> Result<std::string> {
-    const FlatMember* m = find(name);
+    FlatMember* m = find(name);
     if (m == nullptr || m->kind != FlatMember::Kind::string) return make_error(std::string("\"") + name + "\" must be a string");
-    return m->text;
+    return std::move(m->text);
   };
   auto type = required("linkType");
   if (!type) return type.error();
@@ -367,7 +374,7 @@ Result<Link> parse_link(std::string_view data) {
   if (!title) return title.error();
   if (title->size() > 512 || text::check_utf8(*title)) return make_error("\"title\" must be UTF-8 of at most 512 bytes");
   link.title = std::move(*title);
-  for (const FlatMember* m : members) {
+  for (FlatMember* m : members) {
     const std::string& key = m->key;
     if (key == "linkType" || key == "href" || key == "title") continue;
     if (key == "hreflang") {
@@ -378,7 +385,7 @@ Result<Link> parse_link(std::string_view data) {
       if (m->kind != FlatMember::Kind::string || !media_type(m->text)) {
         return make_error("\"type\" must be a media type \"type/subtype\"");
       }
-      link.media_type = m->text;
+      link.media_type = std::move(m->text);
     } else if (key == "context") {
       auto ctx = string_list(*m, context_token);
       if (!ctx) return ctx.error();
