@@ -66,6 +66,27 @@ class AccessTest : public ::testing::Test {
     return v;
   }
 
+  // grant_alice_read_value gives 300:88.100/ALICE read_value over 88.100
+  // (an HS_ADMIN value of 0.NA/88.100).
+  void grant_alice_read_value() {
+    store::Record admin_rec;
+    store::HandleValue admin;
+    admin.index = 100;
+    admin.type = "HS_ADMIN";
+    admin.data = encode_admin(AdminRef{"88.100/ALICE", 300, static_cast<std::uint16_t>(permission_bit(Perm::read_value))});
+    admin_rec.values = {admin};
+    ASSERT_TRUE(store_->put("0.NA/88.100", admin_rec).ok());
+  }
+  // mixed_record: URLs at 1 and 11, an EMAIL, a DESC (public when
+  // |public_desc|), an admin-readable SECRET.
+  static store::Record mixed_record(bool public_desc) {
+    store::Record rec;
+    rec.values = {val(1, "URL", false), val(2, "EMAIL", true), val(11, "URL", false), val(12, "DESC", public_desc),
+                  val(13, "SECRET", false)};
+    rec.values[4].permissions.admin_read = true;
+    return rec;
+  }
+
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
   Config config_;
@@ -209,18 +230,8 @@ TEST_F(AccessTest, ValuesDecidedTogetherAsAlone) {
       when { resource.type == "URL" && resource.index < 10 };
     @id("no-desc") forbid (principal, action == Action::"readValue", resource) when { resource.type == "DESC" };
     @id("broken") permit (principal, action == Action::"readValue", resource) when { resource.index.foo };)");
-  store::Record admin_rec;
-  store::HandleValue admin;
-  admin.index = 100;
-  admin.type = "HS_ADMIN";
-  admin.data = encode_admin(AdminRef{"88.100/ALICE", 300, static_cast<std::uint16_t>(permission_bit(Perm::read_value))});
-  admin_rec.values = {admin};
-  ASSERT_TRUE(store_->put("0.NA/88.100", admin_rec).ok());
-
-  store::Record rec;
-  rec.values = {val(1, "URL", false), val(2, "EMAIL", true), val(11, "URL", false), val(12, "DESC", true),
-                val(13, "SECRET", false)};
-  rec.values[4].permissions.admin_read = true;
+  ASSERT_NO_FATAL_FAILURE(grant_alice_read_value());
+  const store::Record rec = mixed_record(true);
   std::vector<const store::HandleValue*> values;
   for (const auto& v : rec.values) values.push_back(&v);
   for (const Principal& who : {Principal{}, handle_admin("88.100/ALICE", 300), handle_admin("88.100/BOB", 300)}) {
@@ -283,18 +294,8 @@ TEST_F(AccessTest, CachedDecisionsAreThePoliciesDecisions) {
   ASSERT_FALSE(cached->names_type("Identifier"));
   ASSERT_TRUE(uncached->names_type("Identifier"));
 
-  store::Record admin_rec;
-  store::HandleValue admin;
-  admin.index = 100;
-  admin.type = "HS_ADMIN";
-  admin.data = encode_admin(AdminRef{"88.100/ALICE", 300, static_cast<std::uint16_t>(permission_bit(Perm::read_value))});
-  admin_rec.values = {admin};
-  ASSERT_TRUE(store_->put("0.NA/88.100", admin_rec).ok());
-
-  store::Record rec;
-  rec.values = {val(1, "URL", false), val(2, "EMAIL", true), val(11, "URL", false), val(12, "DESC", false),
-                val(13, "SECRET", false)};
-  rec.values[4].permissions.admin_read = true;
+  ASSERT_NO_FATAL_FAILURE(grant_alice_read_value());
+  const store::Record rec = mixed_record(false);
   std::vector<const store::HandleValue*> values;
   for (const auto& v : rec.values) values.push_back(&v);
   auto beta = device("88.200/D1");
