@@ -85,13 +85,6 @@ int failed(const std::string& message) {
   return 1;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string trim_line(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -158,7 +151,7 @@ Result<audit::VerifierKey> read_vkey(const std::string& arg) {
   std::string text = arg;
   std::error_code ec;
   if (text.find('+') == std::string::npos || std::filesystem::is_regular_file(arg, ec)) {
-    auto file = read_file(arg);
+    auto file = read_text_file(arg);
     if (!file) return make_error("--key: neither a verifier key nor a readable file: " + arg);
     text = trim_line(*file);
   }
@@ -214,28 +207,18 @@ Result<void> authenticate(Common& c, const std::string& key_pass_file) {
   if (c.call.cacert.empty() && std::filesystem::exists(c.data + "/tls/ca.pem")) c.call.cacert = c.data + "/tls/ca.pem";
   if (!c.call.client_certificate.empty()) {
     if (!key_pass_file.empty()) {
-      auto pass = read_file(key_pass_file);
+      auto pass = read_text_file(key_pass_file);
       if (!pass) return make_error("cannot read " + key_pass_file);
       c.call.client_key_password = trim_line(*pass);
     }
     return {};
   }
   const std::string file = c.secret_file.empty() ? c.data + "/admin.json" : c.secret_file;
-  auto text = read_file(file);
-  if (!text) {
-    if (c.secret_file.empty()) return {};  // anonymous: enough for the checkpoint and the key
-    return make_error("cannot read " + file);
-  }
-  std::string id = c.auth_id, secret = *text;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_discarded() && j.is_object()) {
-    if (j.contains("secret") && j["secret"].is_string()) secret = j["secret"].get<std::string>();
-    if (id.empty() && j.contains("id") && j["id"].is_string()) id = j["id"].get<std::string>();
-  }
-  secret = trim_line(secret);
-  if (id.empty()) return make_error("no credentials id: give --auth INDEX:HANDLE");
-  c.call.authorization = basic_authorization(id, secret);
-  std::fill(secret.begin(), secret.end(), '\0');
+  // Anonymous without DATA/admin.json: enough for the checkpoint and the key.
+  if (c.secret_file.empty() && !std::filesystem::exists(file)) return {};
+  auto header = basic_from_file(file, c.auth_id);
+  if (!header) return header.error();
+  c.call.authorization = std::move(*header);
   return {};
 }
 
@@ -270,7 +253,7 @@ struct State {
 Result<State> load_state(const std::string& path) {
   State s;
   if (path.empty() || !std::filesystem::exists(path)) return s;
-  auto text = read_file(path);
+  auto text = read_text_file(path);
   if (!text) return make_error("cannot read the state file " + path);
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return make_error("the state file " + path + " is not a JSON object");
@@ -419,7 +402,7 @@ int verify_export(const std::string& file, const std::string& checkpoint_file, c
                   const std::string& origin_arg) {
   auto vkey = read_vkey(key_arg);
   if (!vkey) return failed(vkey.error().message);
-  auto note = read_file(checkpoint_file);
+  auto note = read_text_file(checkpoint_file);
   if (!note) return failed("cannot read " + checkpoint_file);
   auto checkpoint = audit::open_checkpoint(*note, *vkey, origin_arg.empty() ? vkey->name : origin_arg);
   if (!checkpoint) return failed("the checkpoint does not verify: " + checkpoint.error().message);

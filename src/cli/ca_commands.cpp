@@ -57,13 +57,6 @@ int failure(const std::string& message) {
   return 1;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Common {
   std::string data = "idra-data";
@@ -74,19 +67,9 @@ struct Common {
 
 // credentials fills the call's Authorization from --auth/--secret-file or DATA/admin.json.
 Result<void> credentials(Common& c) {
-  const std::string file = c.secret_file.empty() ? c.data + "/admin.json" : c.secret_file;
-  auto text = read_file(file);
-  if (!text) return make_error("cannot read " + file + " (the administrator's credentials)");
-  std::string id = c.auth_id, secret = *text;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_discarded() && j.is_object()) {
-    if (j.contains("secret") && j["secret"].is_string()) secret = j["secret"].get<std::string>();
-    if (id.empty() && j.contains("id") && j["id"].is_string()) id = j["id"].get<std::string>();
-  }
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  if (id.empty()) return make_error("no administrator id: give --auth INDEX:HANDLE");
-  c.call.authorization = basic_authorization(id, secret);
-  std::fill(secret.begin(), secret.end(), '\0');
+  auto header = basic_from_file(c.secret_file.empty() ? c.data + "/admin.json" : c.secret_file, c.auth_id);
+  if (!header) return header.error();
+  c.call.authorization = std::move(*header);
   return {};
 }
 
@@ -193,7 +176,7 @@ int ca_command(int argc, char** argv, int from) {
   }
   if (cmd == "issue") {
     if (csr_file.empty() || profile.empty()) return usage_error("issue needs --csr FILE and --profile PROFILE");
-    auto csr = read_file(csr_file);
+    auto csr = read_text_file(csr_file);
     if (!csr) return failure("cannot read " + csr_file);
     std::string text = *csr;
     if (text.find("-----BEGIN") == std::string::npos) {  // DER: send base64

@@ -172,22 +172,50 @@ std::string basic_authorization(std::string_view id, std::string_view secret) {
 
 std::string url_component(std::string_view s) { return encode_component(s, false); }
 
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<std::string> basic_from_file(const std::string& file, std::string id) {
+  auto text = read_text_file(file);
+  if (!text) return make_error("cannot read " + file + " (the credentials)");
+  std::string secret = *text;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  std::fill(text->begin(), text->end(), '\0');
+  if (!j.is_discarded() && j.is_object()) {
+    if (j.contains("secret") && j["secret"].is_string()) {
+      std::fill(secret.begin(), secret.end(), '\0');
+      secret = j["secret"].get<std::string>();
+    }
+    if (id.empty() && j.contains("id") && j["id"].is_string()) id = j["id"].get<std::string>();
+  }
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (id.empty()) {
+    std::fill(secret.begin(), secret.end(), '\0');
+    return make_error("no credentials id: give --auth INDEX:HANDLE");
+  }
+  std::string header = basic_authorization(id, secret);
+  std::fill(secret.begin(), secret.end(), '\0');
+  return header;
+}
+
 int resolve(const ResolveArgs& args) {
-  std::string secret;
+  std::string authorization;
   if (!args.auth_id.empty()) {
-    std::ifstream in(args.secret_file);
-    if (args.secret_file.empty() || !in) {
+    if (args.secret_file.empty()) {
       std::fprintf(stderr, "idra resolve: --auth needs a readable --secret-file\n");
       return 1;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    secret = ss.str();
-    auto j = nlohmann::json::parse(secret, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("secret") && j["secret"].is_string()) {
-      secret = j["secret"].get<std::string>();
+    auto header = basic_from_file(args.secret_file, args.auth_id);
+    if (!header) {
+      std::fprintf(stderr, "idra resolve: %s\n", header.error().message.c_str());
+      return 1;
     }
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    authorization = std::move(*header);
   }
   CallArgs call;
   call.server = args.server;
@@ -195,7 +223,7 @@ int resolve(const ResolveArgs& args) {
   call.target = "/api/handles/" + encode_component(args.identifier, true) + "?pretty=true";
   for (const auto& t : args.types) call.target += "&type=" + encode_component(t, false);
   for (const auto& i : args.indexes) call.target += "&index=" + encode_component(i, false);
-  if (!args.auth_id.empty()) call.authorization = basic_authorization(args.auth_id, secret);
+  call.authorization = std::move(authorization);
   auto reply = https_call(call);
   if (!reply) {
     std::fprintf(stderr, "idra resolve: %s\n", reply.error().message.c_str());

@@ -1,6 +1,7 @@
 // client.hpp: the HTTPS client behind `idra resolve`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <string_view>
@@ -56,6 +57,14 @@ Result<Reply> https_call(const CallArgs& call);
 std::string reply_message(const Reply& reply);
 // basic_authorization returns "Basic ..." for |id| (percent-encoded) and |secret|.
 std::string basic_authorization(std::string_view id, std::string_view secret);
+// read_text_file returns the bytes of |path|, nullopt when it cannot be read.
+std::optional<std::string> read_text_file(const std::string& path);
+// basic_from_file reads credentials for Basic authentication from |file|:
+// DATA/admin.json's form {"id": "300:0.NA/IDRA", "secret": "..."}, or the
+// secret alone (trailing line breaks dropped). |id|, when not empty, is used
+// instead of the file's. Returns the Authorization header value; Error when
+// the file cannot be read or no id is known. The secret's copies are zeroed.
+Result<std::string> basic_from_file(const std::string& file, std::string id);
 // url_component percent-encodes everything but RFC 3986 unreserved characters.
 std::string url_component(std::string_view s);
 
