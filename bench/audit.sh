@@ -24,7 +24,16 @@
 # records (each loaded with `idra import --home-prefixes`), one with the
 # default configuration (audit on) and one with {"audit": {"enabled":
 # false}}, alternated over ROUNDS rounds (order swapped every round);
-# medians. Target: audit on >= 0.9x audit off.
+# medians. Target: audit on >= 0.9x audit off. Also each node's CPU time
+# per request (/proc/PID/stat, all threads, over its round plus 1.5 s),
+# which foreign load on the machine disturbs less than the rates.
+#
+# Part "cpu" (only when asked: PARTS="resolve cpu", or PARTS=cpu after a
+# resolve run, whose data directories and configurations it reuses): server
+# CPU per request, each node alone, restarted for each measure, ROUNDS
+# alternating pairs: wrk warm-up 3 s, then CPU_SECONDS (10) of the same wrk
+# load, CPU from /proc/PID/task/*/stat (all threads, and the audit log's
+# writer thread, named "audit-writer", apart), divided by wrk's requests.
 #
 # Usage: [ROUNDS=3] [PARTS="append prove resolve"] [BUILD_DIR=build/release]
 #        [SKIP_BUILD=1] [AUDIT_TMP=/tmp/idra-audit-bench] [LEAVES="1000000 10000000"]
@@ -47,7 +56,8 @@ APPEND_SECONDS=${APPEND_SECONDS:-5}
 PROVE_SECONDS=${PROVE_SECONDS:-4}
 THREADS=$(nproc)
 OUT=$PWD/bench/out/audit
-rm -rf "$OUT"
+# Part "cpu" alone reuses the data directories of an earlier "resolve" run.
+[[ "$PARTS" == cpu ]] || rm -rf "$OUT"
 mkdir -p "$OUT" "$AUDIT_TMP"
 : >"$OUT/summary.md"
 
@@ -181,13 +191,17 @@ PY
  "plain_http": {"listen": "127.0.0.1:0"}, "audit": $audit}
 JSON
   done
-  declare -A PORT
+  declare -A PORT NODE_PID
+  # proc_ticks PID: the process's CPU time so far (utime + stime of all its
+  # threads, in clock ticks).
+  proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   start_node() {  # name
     local name=$1
     echo "== $name: import, serve"
     "$IDRA" import "$OUT/records.ndjson" --data "$OUT/data-$name" --home-prefixes >"$OUT/import-$name.txt"
     "$IDRA" serve --data "$OUT/data-$name" --config "$OUT/idra-$name.json" >"$OUT/serve-$name.out" 2>"$OUT/serve-$name.err" &
     PIDS+=($!)
+    NODE_PID[$name]=$!
     for _ in $(seq 300); do grep -q "listening on" "$OUT/serve-$name.out" 2>/dev/null && break; sleep 0.1; done
     PORT[$name]=$(sed -n 's/.*listening on https:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/serve-$name.out")
     [[ -n "${PORT[$name]}" ]] || { cat "$OUT/serve-$name.err"; exit 1; }
@@ -218,8 +232,13 @@ LUA
     (( round % 2 == 0 )) && order="on off"
     for name in $order; do
       echo "== round $round: wrk audit $name"
+      ticks0=$(proc_ticks "${NODE_PID[$name]}")
       { cat /proc/loadavg; busy_cores wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$OUT/random.lua" \
           "https://127.0.0.1:${PORT[$name]}"; } >"$OUT/wrk-$name-$round.txt" 3>"$OUT/wrk-$name-$round.busy"
+      # The node's CPU over the round and 1.5 s after it (the audit log's
+      # last group commit and index transaction of the round), per request.
+      sleep 1.5
+      echo "$(( $(proc_ticks "${NODE_PID[$name]}") - ticks0 )) $(getconf CLK_TCK)" >"$OUT/cpu-$name-$round.txt"
     done
   done
   sleep 2  # the last group commit and checkpoint
@@ -236,12 +255,18 @@ def parse(path):
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", t, re.M))
     errs = " ".join(l.strip() for l in t.splitlines() if "Non-2xx" in l or "Socket errors" in l) or "-"
     return rps, lat.get("50", "?"), lat.get("99", "?"), errs, t.split()[0]
-res = {n: [parse(f"{out}/wrk-{n}-{k}.txt") + (open(f"{out}/wrk-{n}-{k}.busy").read().strip(),) for k in range(1, rounds + 1)]
+def cpu_us(n, k):  # the node's CPU µs per request of round k
+    requests = int(re.search(r"(\d+) requests in", open(f"{out}/wrk-{n}-{k}.txt").read()).group(1))
+    ticks, hz = map(int, open(f"{out}/cpu-{n}-{k}.txt").read().split())
+    return ticks / hz * 1e6 / requests
+res = {n: [parse(f"{out}/wrk-{n}-{k}.txt") + (open(f"{out}/wrk-{n}-{k}.busy").read().strip(), cpu_us(n, k))
+           for k in range(1, rounds + 1)]
        for n in ("off", "on")}
 ratios = [a[0] / b[0] for a, b in zip(res["on"], res["off"])]
 mon = statistics.median(r[0] for r in res["on"]); moff = statistics.median(r[0] for r in res["off"])
-print(f"| node (working tree on {head}) | requests/s (median of {rounds}) | every round | ratio on/off (medians) | per-round ratios | p50 (median run) | p99 (median run) | errors | load avg at start | machine busy (cores) |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+cpu_on = statistics.median(r[6] for r in res["on"]); cpu_off = statistics.median(r[6] for r in res["off"])
+print(f"| node (working tree on {head}) | requests/s (median of {rounds}) | every round | ratio on/off (medians) | per-round ratios | p50 (median run) | p99 (median run) | errors | load avg at start | machine busy (cores) | server CPU µs/request (every round) | CPU off/on (medians) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 on_cfg = open(f"{out}/idra-on.json").read().split('"audit": ', 1)[1].rstrip().rstrip("}").strip()
 for name, label in (("off", '`"audit": {"enabled": false}`'), ("on", f"audit on: `{on_cfg}}}`")):
     rs = res[name]
@@ -249,7 +274,8 @@ for name, label in (("off", '`"audit": {"enabled": false}`'), ("on", f"audit on:
     ratio = f"**{mon / moff:.3f}**" if name == "on" else "1"
     per = " ".join(f"{x:.3f}" for x in ratios) if name == "on" else ""
     print(f"| {label} | {m[0]:.0f} | {' '.join(f'{r[0]:.0f}' for r in rs)} | {ratio} | {per} | {m[1]} | {m[2]} | "
-          f"{' '.join(sorted(set(r[3] for r in rs)))} | {' '.join(r[4] for r in rs)} | {' '.join(r[5] for r in rs)} |")
+          f"{' '.join(sorted(set(r[3] for r in rs)))} | {' '.join(r[4] for r in rs)} | {' '.join(r[5] for r in rs)} | "
+          f"{' '.join(f'{r[6]:.1f}' for r in rs)} | {f'**{cpu_off / cpu_on:.3f}**' if name == 'on' else ''} |")
 print()
 PY
   cat >>"$OUT/summary.md" <<MD
@@ -262,3 +288,67 @@ MD
 fi
 echo
 cat "$OUT/summary.md"
+
+# ---------------------------------------------------------------------------
+if [[ " $PARTS " == *" cpu "* ]]; then
+  [[ -d "$OUT/data-on" && -d "$OUT/data-off" && -f "$OUT/random.lua" ]] ||
+    { echo "part cpu needs the data directories of a resolve run in $OUT" >&2; exit 1; }
+  CPU_SECONDS=${CPU_SECONDS:-10}
+  # The resolve part's nodes hold these data directories: stop them first.
+  for p in ${PIDS[@]+"${PIDS[@]}"}; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  PIDS=()
+  # thread_ticks PID: CPU ticks of all the process's threads, and of its
+  # audit-writer thread.
+  thread_ticks() {
+    python3 - "$1" <<'PY'
+import glob, sys
+total = writer = 0
+for path in glob.glob(f"/proc/{sys.argv[1]}/task/*/stat"):
+    try:
+        text = open(path).read()
+    except OSError:
+        continue
+    comm = text[text.index("(") + 1:text.rindex(")")]
+    fields = text[text.rindex(")") + 2:].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    total += ticks
+    writer += ticks if comm == "audit-writer" else 0
+print(total, writer)
+PY
+  }
+  : >"$OUT/cpu.txt"
+  for round in $(seq "$ROUNDS"); do
+    order="off on"
+    (( round % 2 == 0 )) && order="on off"
+    for name in $order; do
+      "$IDRA" serve --data "$OUT/data-$name" --config "$OUT/idra-$name.json" >"$OUT/cpu-serve-$name.out" 2>"$OUT/cpu-serve-$name.err" &
+      pid=$!
+      for _ in $(seq 600); do grep -q "listening on" "$OUT/cpu-serve-$name.out" 2>/dev/null && break; sleep 0.1; done
+      port=$(sed -n 's/.*listening on https:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/cpu-serve-$name.out")
+      [[ -n "$port" ]] || { cat "$OUT/cpu-serve-$name.err"; kill "$pid"; exit 1; }
+      wrk -t "$THREADS" -c "$CONNECTIONS" -d 3s -s "$OUT/random.lua" "https://127.0.0.1:$port" >/dev/null
+      read -r t0 w0 < <(thread_ticks "$pid")
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      wrk -t "$THREADS" -c "$CONNECTIONS" -d "${CPU_SECONDS}s" -s "$OUT/random.lua" "https://127.0.0.1:$port" >"$OUT/cpu-wrk-$name-$round.txt"
+      read -r t1 w1 < <(thread_ticks "$pid")
+      kill "$pid"; wait "$pid" || true
+      requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$OUT/cpu-wrk-$name-$round.txt")
+      awk -v n="$name" -v r="$round" -v t="$((t1 - t0))" -v w="$((w1 - w0))" -v q="$requests" -v hz="$(getconf CLK_TCK)" -v l="$load" \
+        'BEGIN {printf "%s %s %.2f %.2f %d %s\n", n, r, t / hz * 1e6 / q, w / hz * 1e6 / q, q, l}' | tee -a "$OUT/cpu.txt"
+    done
+  done
+  python3 - "$OUT/cpu.txt" "$CPU_SECONDS" >>"$OUT/summary.md" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+by = {n: [r for r in rows if r[0] == n] for n in ("off", "on")}
+print(f"| node | server CPU µs/request (median) | every round | of which audit-writer (every round) | requests in {sys.argv[2]} s | load avg (1 min) at start |")
+print("|---|---|---|---|---|---|")
+for n in ("off", "on"):
+    rs = by[n]
+    print(f"| audit {n} | {statistics.median(float(r[2]) for r in rs):.2f} | {' '.join(r[2] for r in rs)} | "
+          f"{' '.join(r[3] for r in rs)} | {' '.join(r[4] for r in rs)} | {' '.join(r[5] for r in rs)} |")
+on = statistics.median(float(r[2]) for r in by["on"]); off = statistics.median(float(r[2]) for r in by["off"])
+print(f"\nCPU per request off/on (medians): **{off / on:.3f}**; the audit log's share: {on - off:.2f} µs.\n")
+PY
+  cat "$OUT/summary.md"
+fi

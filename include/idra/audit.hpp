@@ -75,6 +75,34 @@ struct AuditRecord {
   bool operator==(const AuditRecord&) const = default;
 };
 
+// RecordView is an AuditRecord by reference: what encode_leaf and prepare
+// read, so that a caller holding the fields elsewhere (a request being
+// answered) encodes them without copying them into an AuditRecord first.
+// Every view and span must stay valid while it is used.
+struct RecordView {
+  std::int64_t time_ms = 0;
+  std::string_view request_id;
+  PrincipalKind principal_kind = PrincipalKind::anonymous;
+  std::string_view principal_id;
+  std::string_view organization;
+  std::string_view role;
+  std::string_view cert_sha256;
+  std::string_view client;
+  std::string_view action;
+  std::span<const std::string> resources;
+  std::span<const std::uint32_t> value_indexes;
+  Decision decision = Decision::deny;
+  std::span<const std::string> policies;
+  std::uint32_t http_status = 0;
+  std::uint32_t handle_code = 0;
+  std::uint64_t duration_us = 0;
+};
+
+// view_of returns a RecordView of |record| (which must outlive it);
+// to_record copies a view back into a record.
+RecordView view_of(const AuditRecord& record);
+AuditRecord to_record(const RecordView& record);
+
 // kLeafVersion is the value of the "v" field written by encode_leaf.
 inline constexpr int kLeafVersion = 1;
 
@@ -99,6 +127,10 @@ inline constexpr int kLeafVersion = 1;
 //      replacement applied).
 //   arrays keep the record's order and duplicates; [] when empty.
 std::string encode_leaf(const AuditRecord& record);
+std::string encode_leaf(const RecordView& record);
+// encode_leaf_into is encode_leaf appending to |out| (whose capacity a
+// caller may reuse from one record to the next).
+void encode_leaf_into(std::string& out, const RecordView& record);
 
 // decode_leaf parses leaf bytes. It accepts exactly the bytes encode_leaf
 // writes: any other spelling (whitespace, other member order, other escapes,
@@ -206,16 +238,30 @@ struct Appended {
 // entries are not written here (index_pending); queries find the record
 // anyway. Throws on a corrupt log.
 Appended append(store::WriteView& view, const AuditRecord& record);
+Appended append(store::WriteView& view, const RecordView& record);
 
 // PreparedLeaf is a record encoded and hashed ahead of its append, so that
 // the work is done by the thread that made the record, not by the log's
-// single writer.
+// single writer. It also carries the record's secondary index terms
+// (index_terms), so that the writer can index the leaf from memory instead
+// of parsing it back (index_pending's |known|).
 struct PreparedLeaf {
   std::int64_t time_ms = 0;
-  std::string leaf;  // encode_leaf(record)
-  Hash leaf_hash;    // leaf_hash(leaf)
+  std::string leaf;   // encode_leaf(record)
+  Hash leaf_hash;     // leaf_hash(leaf)
+  std::string terms;  // index_terms(record)
 };
 PreparedLeaf prepare(const AuditRecord& record);
+PreparedLeaf prepare(const RecordView& record);
+
+// index_terms returns the secondary index terms of |record|, each as the
+// index key prefix it is stored under (tag || BE16(length) || value, or tag
+// || 0xFFFF || SHA-256(value) for values over 400 bytes), concatenated:
+// principal id ('p'), action ('a'), decision ('d'), then each resource
+// ('r') in the record's order, duplicates included. It never fails; for a
+// leaf read back, index_pending derives the same bytes from the parsed
+// record.
+std::string index_terms(const RecordView& record);
 
 // append_prepared appends |leaves| in order as append would each record
 // (a leaf whose time is earlier than its predecessor's is rewritten with
@@ -228,11 +274,23 @@ std::uint64_t append_prepared(store::WriteView& view, std::span<PreparedLeaf> le
 // indexed_size is the number of leaves, from 0, whose secondary index
 // entries are stored (<= tree_size).
 std::uint64_t indexed_size(const store::ReadView& view);
+// KnownTerms returns the index terms (index_terms) of the leaf at |index|
+// when the caller holds them in memory, or an empty view when it does not.
+// The terms must be those of the leaf committed at that index, and stay
+// valid until index_pending returns. index_pending asks once per leaf, in
+// ascending order (and again if its transaction is retried).
+using KnownTerms = std::function<std::string_view(std::uint64_t index)>;
+
 // index_pending writes the secondary index entries of up to |max_leaves|
 // leaves after indexed_size, in key order, and advances it; it returns how
-// many it indexed (0 when the index is complete). A leaf that does not
-// decode is corruption: throws.
-std::uint64_t index_pending(store::WriteView& view, std::uint64_t max_leaves);
+// many it indexed (0 when the index is complete). The terms of a leaf come
+// from |known| when it has them (the common case: the ReadBatcher hands
+// over the terms of what it just committed), otherwise from the stored
+// leaf, parsed back (leaves of changes, leaves left unindexed by a previous
+// run). Both give the same entries. A stored leaf that does not parse is
+// corruption: throws.
+std::uint64_t index_pending(store::WriteView& view, std::uint64_t max_leaves,
+                            const KnownTerms& known = {});
 
 // tree_size is the number of leaves committed.
 std::uint64_t tree_size(const store::ReadView& view);
@@ -484,7 +542,13 @@ struct BatcherConfig {
   // default) plus the records of changes committed meanwhile wait for
   // their index entries, and on a quiet log none for longer than
   // index_interval; queries read those one by one. 0 turns indexing off
-  // (tests).
+  // (tests). The writer keeps the index terms of the reads it committed
+  // until it has indexed them (index_terms, ~100 bytes each), so
+  // that it need not parse their leaves back: at most 4 * index_batch +
+  // max_txn_records records' worth (81,920 by default); past that (indexing
+  // keeps failing) the oldest are dropped, and those leaves are parsed back
+  // when their turn comes.
+
   std::size_t index_batch = 16384;
   std::chrono::milliseconds index_interval{1000};
 };
@@ -495,6 +559,7 @@ struct BatcherStats {
   std::uint64_t failed_commits = 0;  // transactions that returned an Error (retried)
   std::uint64_t dropped = 0;         // records lost at shutdown after a failed final commit
   std::uint64_t indexed = 0;         // leaves whose index entries this batcher wrote
+  std::uint64_t indexed_from_memory = 0;  // of those, indexed from terms it held (not parsed back)
   std::uint64_t index_batches = 0;   // index transactions committed
   std::uint64_t failed_index = 0;    // index transactions that failed (retried later)
 };
@@ -502,17 +567,21 @@ struct BatcherStats {
 // ReadBatcher owns one thread, the log's writer for reads, that takes
 // records from a bounded queue and appends them through Store::transact:
 // a batch commits when max_batch records are queued or its oldest record
-// has waited max_delay, and takes everything queued up to max_txn_records.
+// has waited max_delay, and takes everything queued up to max_txn_records
+// (in whole chunks of up to min(max_batch, 512) records, in submit order).
 // submit encodes and hashes the record in the caller's thread (the writer
-// only stores bytes), never waits for a commit, and waits only while the
-// queue is full (back-pressure: the disk is slower than the requests),
-// which a capacity far above max_batch makes rare. A failed commit is kept
-// and retried after retry_delay, reported on stderr and in stats(). The
-// same thread keeps the secondary indexes up to date (index_pending, see
-// BatcherConfig::index_batch), for changes' records too; a failure there
-// is reported and retried, and never loses a record (queries read what is
-// not indexed). The destructor commits what is queued (one attempt) and
-// joins the thread.
+// only stores bytes) into a buffer that thread keeps, then copies the bytes
+// into the queue's chunks, which are recycled: once warm, a record costs no
+// allocation on either side. submit never waits for a commit, and waits
+// only while the queue is full (back-pressure: the disk is slower than the
+// requests), which a capacity far above max_batch makes rare. A failed
+// commit is kept and retried after retry_delay, reported on stderr and in
+// stats(). The same thread keeps the secondary indexes up to date
+// (index_pending, see BatcherConfig::index_batch), for changes' records
+// too, from the index terms of the reads it committed (no leaf parsed
+// back); a failure there is reported and retried, and never loses a record
+// (queries read what is not indexed). The destructor commits what is
+// queued (one attempt) and joins the thread.
 class ReadBatcher {
  public:
   ReadBatcher(store::Store& store, BatcherConfig config = {});
@@ -521,7 +590,8 @@ class ReadBatcher {
   ReadBatcher& operator=(const ReadBatcher&) = delete;
 
   void submit(const AuditRecord& record);
-  void submit(PreparedLeaf leaf);
+  void submit(const RecordView& record);
+  void submit(const PreparedLeaf& leaf);
   // flush returns once every record submitted before the call is committed
   // (or the batcher is stopping).
   void flush();
@@ -531,12 +601,43 @@ class ReadBatcher {
   BatcherStats stats() const;
 
  private:
-  struct Queued {
-    PreparedLeaf leaf;
-    std::chrono::steady_clock::time_point at;
+  using Clock = std::chrono::steady_clock;
+  // Slot is one queued record; its bytes are its chunk's bytes from
+  // |offset|: the leaf, its hash (kHashBytes), its index terms.
+  struct Slot {
+    std::int64_t time_ms = 0;
+    std::size_t offset = 0;
+    std::uint32_t leaf_bytes = 0;
+    std::uint32_t terms_bytes = 0;
+    Clock::time_point at;
   };
+  struct Chunk {
+    std::string bytes;
+    std::vector<Slot> slots;
+  };
+  // KnownRun holds the index terms of leaves [first, first + ends.size()),
+  // committed and not yet indexed: leaf first + k's are bytes[ends[k - 1],
+  // ends[k]) (from 0 for k = 0).
+  struct KnownRun {
+    std::uint64_t first = 0;
+    std::string bytes;
+    std::vector<std::uint32_t> ends;
+  };
+
+  // enqueue copies one record's bytes into the queue (waits while it is
+  // full). |hash| is kHashBytes.
+  void enqueue(std::int64_t time_ms, std::string_view leaf, std::string_view hash,
+               std::string_view terms);
   void run();
-  bool commit(std::vector<PreparedLeaf>& batch);
+  // commit appends the records of |batch| in one transaction, ordered by
+  // time; on success it keeps their index terms (keep-terms, bounded, see
+  // BatcherConfig::index_batch) and returns true; on failure it reports on
+  // stderr and returns false (|batch| unchanged, to be retried).
+  bool commit(std::vector<Chunk>& batch);
+  // forget_terms drops the terms of leaves below |indexed|.
+  void forget_terms(std::uint64_t indexed);
+  std::string_view known_terms(std::uint64_t index);
+  std::size_t known_capacity() const;
   // index_some runs index transactions while at least |min_tail| leaves
   // are not indexed (only one while a batch of reads waits); returns false
   // on failure.
@@ -544,11 +645,14 @@ class ReadBatcher {
 
   store::Store& store_;
   const BatcherConfig config_;
+  const std::size_t chunk_records_;
   mutable std::mutex mu_;
   std::condition_variable wake_;       // the writer: records arrived, or stop
   std::condition_variable space_;      // submitters: queue has room
   std::condition_variable committed_;  // flushers: progress made
-  std::deque<Queued> queue_;
+  std::deque<Chunk> queue_;            // in submit order; the last one fills
+  std::size_t queued_ = 0;             // records in queue_
+  std::vector<Chunk> spare_;           // emptied chunks, capacity kept, for reuse
   std::uint64_t submitted_ = 0;  // records ever submitted
   std::uint64_t done_ = 0;       // records committed or dropped, in submit order
   std::uint64_t flush_wanted_ = 0;
@@ -556,6 +660,11 @@ class ReadBatcher {
   std::uint64_t indexed_ = 0;       // indexed_size as the writer last saw it
   bool stopping_ = false;
   BatcherStats stats_;
+  // The index terms of committed, not yet indexed reads, ascending. Only
+  // the writer thread uses them (no lock).
+  std::deque<KnownRun> known_;
+  std::size_t known_count_ = 0;
+  std::size_t known_at_ = 0;  // known_terms' hint: the run it found last
   std::thread thread_;  // last: started after everything above exists
 };
 

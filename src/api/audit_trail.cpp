@@ -161,23 +161,50 @@ store::CommitHook RequestAudit::store_hook(unsigned status) {
   return [this, status](store::WriteView& view) { append_in(view, status, 1); };
 }
 
-audit::AuditRecord RequestAudit::record(const Response& response) const {
-  audit::AuditRecord r = base(response.status, handle_code_of(response.body));
-  if (!response.action.empty()) {
-    r.action = response.action;
-    r.policies = response.determining;
+audit::RecordView RequestAudit::view(const Response& response, std::string& client,
+                                     std::string& action) const {
+  audit::RecordView v;
+  v.time_ms = request_.now_unix_ms != 0 ? request_.now_unix_ms : request_.now_unix * 1000;
+  v.request_id = request_.request_id;
+  v.principal_kind = principal_.kind;
+  v.principal_id = principal_.id;
+  v.organization = principal_.organization;
+  v.role = principal_.role;
+  v.cert_sha256 = principal_.cert_sha256;
+  if (sinks_.pseudonymize_key.empty()) {
+    v.client = request_.client_address;
   } else {
-    r.action = route_action(path_of(request_.target), response.status);
+    client = audit::pseudonymize(request_.client_address, sinks_.pseudonymize_key);
+    v.client = client;
+  }
+  v.resources = resources_;
+  v.value_indexes = value_indexes_;
+  v.http_status = response.status;
+  v.handle_code = handle_code_of(response.body);
+  const auto from = request_.received == std::chrono::steady_clock::time_point{} ? started_ : request_.received;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - from).count();
+  v.duration_us = us > 0 ? static_cast<std::uint64_t>(us) : 0;
+  if (!response.action.empty()) {
+    v.action = response.action;
+    v.policies = response.determining;
+  } else {
+    action = route_action(path_of(request_.target), response.status);
+    v.action = action;
   }
   if (response.decision == "allow") {
-    r.decision = audit::Decision::allow;
+    v.decision = audit::Decision::allow;
   } else if (response.decision == "deny") {
-    r.decision = audit::Decision::deny;
+    v.decision = audit::Decision::deny;
   } else {
     // No policy decided (a public endpoint, or refused before any decision).
-    r.decision = response.status < 400 ? audit::Decision::allow : audit::Decision::deny;
+    v.decision = response.status < 400 ? audit::Decision::allow : audit::Decision::deny;
   }
-  return r;
+  return v;
+}
+
+audit::AuditRecord RequestAudit::record(const Response& response) const {
+  std::string client, action;
+  return audit::to_record(view(response, client, action));
 }
 
 void RequestAudit::finish(const Response& response) {
@@ -185,17 +212,20 @@ void RequestAudit::finish(const Response& response) {
   // The change committed with its record, stamped with this status.
   if (appended_status_ && *appended_status_ == response.status) return;
   try {
-    audit::AuditRecord r = record(response);
+    // Encoded straight from the request's and the response's fields: no
+    // AuditRecord, no copies of its strings.
+    std::string client, action;
+    const audit::RecordView v = view(response, client, action);
     if (durable_) {
-      auto done = store_.transact([&](store::WriteView& view) -> Result<void> {
-        (void)audit::append(view, r);
+      auto done = store_.transact([&](store::WriteView& w) -> Result<void> {
+        (void)audit::append(w, v);
         return {};
       });
       if (done) return;
       std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit: committing a record failed; queued instead\",\"what\":\"%s\"}\n",
                    done.error().message.c_str());
     }
-    sinks_.reads->submit(r);
+    sinks_.reads->submit(v);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit: the record of a request is lost\",\"what\":\"%s\"}\n", e.what());
   }

@@ -76,6 +76,11 @@ class RequestAudit {
 
  private:
   audit::AuditRecord base(unsigned status, std::uint32_t handle_code) const;
+  // view is the record of |response| by reference to this object, the
+  // request and the response (no copy of their strings): what finish
+  // encodes. |client| and |action| hold the texts made here (a pseudonym,
+  // an action named by route_action) and must outlive the view.
+  audit::RecordView view(const Response& response, std::string& client, std::string& action) const;
 
   const Request& request_;
   const AuditSinks& sinks_;

@@ -2,9 +2,9 @@
 // queries (table layout in include/idra/audit.hpp).
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <limits>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "audit/util.hpp"
 #include "idra/audit.hpp"
@@ -59,6 +59,34 @@ std::string index_prefix(char tag, std::string_view value) {
   std::string key;
   append_index_prefix(key, tag, value);
   return key;
+}
+
+// append_index_value is append_index_prefix for a value as its leaf holds
+// it: a string that is not valid UTF-8 is stored with U+FFFD in place of
+// each offending byte (encode_leaf), so its terms are taken from that form,
+// the one a parsed-back leaf and a query see.
+void append_index_value(std::string& key, char tag, std::string_view value) {
+  bool ascii = true;
+  for (char c : value) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii || util::valid_utf8(value)) {
+    append_index_prefix(key, tag, value);
+    return;
+  }
+  std::string as_stored;
+  util::append_utf8_replacing(as_stored, value);
+  append_index_prefix(key, tag, as_stored);
+}
+
+// term_length returns the length of the index term at |terms[pos]| (tag,
+// length or 0xFFFF, value or hash). A term that overruns is a broken
+// invariant (terms are made by append_index_terms): throws.
+std::size_t term_length(std::string_view terms, std::size_t pos) {
+  if (terms.size() - pos < 3) throw std::logic_error("audit: truncated index terms");
+  const auto hi = static_cast<unsigned char>(terms[pos + 1]);
+  const auto lo = static_cast<unsigned char>(terms[pos + 2]);
+  const std::size_t len = hi == 0xFF && lo == 0xFF ? kHashBytes : (std::size_t{hi} << 8) | lo;
+  if (terms.size() - pos - 3 < len) throw std::logic_error("audit: truncated index terms");
+  return 3 + len;
 }
 
 std::uint64_t read_u64_value(std::string_view bytes, const char* what) {
@@ -173,70 +201,155 @@ bool matches(const AuditRecord& r, const Filter& f) {
 
 }  // namespace
 
+// append_index_terms: one function for a record in memory and a leaf
+// parsed back, so that both give the same entries.
+void util::append_index_terms(std::string& out, std::string_view principal_id,
+                              std::string_view action, Decision decision,
+                              std::span<const std::string> resources) {
+  append_index_value(out, 'p', principal_id);
+  append_index_value(out, 'a', action);
+  append_index_value(out, 'd', decision_name(decision));
+  for (const std::string& id : resources) append_index_value(out, 'r', id);
+}
+
 std::uint64_t tree_size(const store::ReadView& view) {
   auto value = view.get(Table::audit_state, kSizeKey);
   if (!value) return 0;
   return read_u64_value(*value, "tree size");
 }
 
-PreparedLeaf prepare(const AuditRecord& record) {
+PreparedLeaf prepare(const RecordView& record) {
+  // The leaf is encoded into a buffer this thread keeps, then copied once
+  // into a string of its exact size: one allocation per record, not the
+  // two or three of a string grown while encoding.
+  thread_local std::string buffer;
+  buffer.clear();
+  encode_leaf_into(buffer, record);
   PreparedLeaf out;
   out.time_ms = record.time_ms;
-  out.leaf = encode_leaf(record);
+  out.leaf.assign(buffer);
   out.leaf_hash = leaf_hash(out.leaf);
+  buffer.clear();
+  util::append_index_terms(buffer, record.principal_id, record.action, record.decision,
+                           record.resources);
+  out.terms.assign(buffer);
+  // One huge record does not pin its buffer's memory in this thread.
+  if (buffer.capacity() > (std::size_t{1} << 16)) std::string().swap(buffer);
   return out;
 }
 
-std::uint64_t append_prepared(store::WriteView& view, std::span<PreparedLeaf> leaves) {
+PreparedLeaf prepare(const AuditRecord& record) { return prepare(view_of(record)); }
+
+std::string index_terms(const RecordView& record) {
+  std::string out;
+  util::append_index_terms(out, record.principal_id, record.action, record.decision,
+                           record.resources);
+  return out;
+}
+
+namespace {
+
+// stored_last_time returns the time of the log's last leaf; nullopt if it
+// is empty.
+std::optional<std::int64_t> stored_last_time(const store::ReadView& view, std::uint64_t size) {
+  if (size == 0) return std::nullopt;
+  auto value = view.get(Table::audit_state, kTimeKey);
+  if (!value) corrupt("last time is missing");
+  return unbiased(read_u64_value(*value, "last time"));
+}
+
+}  // namespace
+
+std::uint64_t util::append_leaves(store::WriteView& view, std::span<const LeafRef> leaves) {
   const std::uint64_t first = tree_size(view);
-  std::optional<std::int64_t> last_time;
-  if (first != 0) {
-    auto value = view.get(Table::audit_state, kTimeKey);
-    if (!value) corrupt("last time is missing");
-    last_time = unbiased(read_u64_value(*value, "last time"));
-  }
+  std::optional<std::int64_t> last_time = stored_last_time(view, first);
+  using HashBytes = std::array<char, kHashBytes>;
+  auto bytes_of = [](const HashBytes& h) { return std::string_view(h.data(), h.size()); };
   // waiting[level] is the hash of the complete subtree at |level| that waits
   // for its right sibling (there is one wherever the size has bit |level|
-  // set), read from the store the first time it is needed.
-  std::array<std::optional<Hash>, 64> waiting;
+  // set), read from the store the first time it is needed; bit |level| of
+  // |have| says it is in waiting. Fixed arrays: no allocation per hash.
+  std::array<HashBytes, 64> waiting;
+  std::uint64_t have = 0;
+  std::string rewritten;
+  HashBytes rehashed;
+  std::string time_key("t");
   std::uint64_t index = first;
+  for (const LeafRef& p : leaves) {
+    std::string_view leaf = p.leaf;
+    std::string_view hash = p.leaf_hash;
+    std::int64_t time_ms = p.time_ms;
+    if (hash.size() != kHashBytes) throw std::logic_error("audit: a leaf hash is not 32 bytes");
+    if (last_time && time_ms < *last_time) {
+      rewritten = with_time(leaf, *last_time);
+      leaf = rewritten;
+      leaf_hash_into(rehashed.data(), leaf);
+      hash = bytes_of(rehashed);
+      time_ms = *last_time;
+    }
+    const std::string leaf_key = be64(index);
+    view.append(Table::audit_leaves, leaf_key, leaf);
+    view.put(Table::audit_hashes, hash_key(0, index), hash);
+    // Each leaf whose index is odd at some level completes the subtree above
+    // it: one hash and one write per completed level (one on average).
+    HashBytes h;
+    std::copy(hash.begin(), hash.end(), h.begin());
+    std::uint64_t at = index;
+    unsigned level = 0;
+    while ((at & 1) != 0) {
+      const std::uint64_t bit = std::uint64_t{1} << level;
+      if ((have & bit) == 0) {
+        const Hash stored = stored_hash(view, level, at - 1);
+        std::copy(stored.begin(), stored.end(), waiting[level].begin());
+      }
+      have &= ~bit;
+      HashBytes parent;
+      node_hash_into(parent.data(), bytes_of(waiting[level]), bytes_of(h));
+      h = parent;
+      at >>= 1;
+      ++level;
+      view.put(Table::audit_hashes, hash_key(level, at), bytes_of(h));
+    }
+    waiting[level] = h;
+    have |= std::uint64_t{1} << level;
+    if (!last_time || time_ms > *last_time) {
+      time_key.resize(1);
+      time_key += be64(biased(time_ms));
+      view.put(Table::audit_index, time_key, leaf_key);
+      last_time = time_ms;
+    }
+    ++index;
+  }
+  if (index != first) {
+    view.put(Table::audit_state, kTimeKey, be64(biased(*last_time)));
+    view.put(Table::audit_state, kSizeKey, be64(index));
+  }
+  return first;
+}
+
+std::uint64_t append_prepared(store::WriteView& view, std::span<PreparedLeaf> leaves) {
+  // The rewrite of leaves earlier than their predecessor is done here, in
+  // place, as documented; append_leaves then finds nothing to rewrite.
+  std::optional<std::int64_t> last_time = stored_last_time(view, tree_size(view));
+  std::vector<util::LeafRef> refs;
+  refs.reserve(leaves.size());
   for (PreparedLeaf& p : leaves) {
     if (last_time && p.time_ms < *last_time) {
       p.leaf = with_time(p.leaf, *last_time);
       p.time_ms = *last_time;
       p.leaf_hash = leaf_hash(p.leaf);
     }
-    const std::string leaf_key = util::be64(index);
-    view.append(Table::audit_leaves, leaf_key, p.leaf);
-    view.put(Table::audit_hashes, hash_key(0, index), p.leaf_hash);
-    // Each leaf whose index is odd at some level completes the subtree above
-    // it: one hash and one write per completed level (one on average).
-    Hash h = p.leaf_hash;
-    std::uint64_t at = index;
-    unsigned level = 0;
-    while ((at & 1) != 0) {
-      Hash left = waiting[level] ? std::move(*waiting[level]) : stored_hash(view, level, at - 1);
-      waiting[level].reset();
-      h = node_hash(left, h);
-      at >>= 1;
-      ++level;
-      view.put(Table::audit_hashes, hash_key(level, at), h);
-    }
-    waiting[level] = std::move(h);
-    if (!last_time || p.time_ms > *last_time) {
-      view.put(Table::audit_index, std::string("t") + util::be64(biased(p.time_ms)), leaf_key);
-      last_time = p.time_ms;
-    }
-    ++index;
+    last_time = p.time_ms;
+    refs.push_back(util::LeafRef{p.time_ms, p.leaf, p.leaf_hash});
   }
-  if (index != first) {
-    view.put(Table::audit_state, kTimeKey, util::be64(biased(*last_time)));
-    view.put(Table::audit_state, kSizeKey, util::be64(index));
-  }
-  return first;
+  return util::append_leaves(view, refs);
 }
 
 Appended append(store::WriteView& view, const AuditRecord& record) {
+  return append(view, view_of(record));
+}
+
+Appended append(store::WriteView& view, const RecordView& record) {
   PreparedLeaf one = prepare(record);
   Appended out;
   out.index = append_prepared(view, std::span<PreparedLeaf>(&one, 1));
@@ -253,93 +366,125 @@ std::uint64_t indexed_size(const store::ReadView& view) {
   return n;
 }
 
-std::uint64_t index_pending(store::WriteView& view, std::uint64_t max_leaves) {
+std::uint64_t index_pending(store::WriteView& view, std::uint64_t max_leaves,
+                            const KnownTerms& known) {
   const std::uint64_t size = tree_size(view);
   const std::uint64_t from = indexed_size(view);
   const std::uint64_t to = std::min(size, from + std::min(max_leaves, size - from));
   if (from >= to) return 0;
-  // The leaves of the range by index_prefix, ascending. Most reads share
-  // their principal, action and decision with their neighbours, so those
-  // become runs: one entry per run of consecutive leaves, not per leaf; and
-  // a value equal to the previous leaf's skips the map.
-  std::unordered_map<std::string, std::vector<std::uint64_t>> by_prefix;
-  struct Last {
-    std::string value;
-    std::vector<std::uint64_t>* leaves = nullptr;  // stable: the map's nodes do not move
+  // Each leaf's terms become runs of consecutive leaves sharing a term.
+  // Most reads share their principal, action and decision with the leaf
+  // before, so those extend the previous leaf's run in place; resources
+  // are mostly one leaf each. The runs are then sorted into key order and
+  // the runs of one term merged. The views point into |known|'s strings or
+  // into |parsed| (a deque: its strings do not move).
+  struct Run {
+    std::string_view term;
+    std::uint64_t first;
+    std::uint64_t last;
   };
-  Last last[3];  // principal, action, decision
-  std::string prefix;
-  AuditRecord record;
-  std::uint64_t next = from;
-  view.scan(
-      Table::audit_leaves, "",
-      [&](std::string_view key, std::string_view leaf) {
-        if (next >= to) return false;
-        if (key != util::be64(next)) corrupt("leaf " + std::to_string(next) + " is missing");
-        if (auto parsed = util::parse_leaf_into(leaf, record); !parsed) {
-          corrupt("leaf " + std::to_string(next) + ": " + parsed.error().message);
+  std::vector<Run> runs;
+  runs.reserve(static_cast<std::size_t>(to - from) * 2 + 16);
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::size_t previous[3] = {kNone, kNone, kNone};  // runs of 'p', 'a', 'd' at the last leaf
+  auto add_leaf = [&](std::uint64_t leaf, std::string_view terms) {
+    for (std::size_t pos = 0; pos < terms.size();) {
+      const std::size_t len = term_length(terms, pos);
+      const std::string_view term = terms.substr(pos, len);
+      pos += len;
+      const char tag = term[0];
+      const int slot = tag == 'p' ? 0 : tag == 'a' ? 1 : tag == 'd' ? 2 : -1;
+      if (slot >= 0) {
+        std::size_t& at = previous[slot];
+        if (at != kNone && runs[at].last + 1 == leaf && runs[at].term == term &&
+            runs[at].first >> kIndexEpochBits == leaf >> kIndexEpochBits) {
+          runs[at].last = leaf;
+          continue;
         }
-        auto add = [&](char tag, std::string_view value) -> std::vector<std::uint64_t>& {
-          prefix.clear();
-          append_index_prefix(prefix, tag, value);
-          auto it = by_prefix.find(prefix);
-          if (it == by_prefix.end())
-            it = by_prefix.emplace(prefix, std::vector<std::uint64_t>{}).first;
-          auto& leaves = it->second;
-          if (leaves.empty() || leaves.back() != next)
-            leaves.push_back(next);  // a resource named twice
-          return leaves;
-        };
-        auto add_repeated = [&](Last& l, char tag, std::string_view value) {
-          if (l.leaves != nullptr && l.value == value) {
-            l.leaves->push_back(next);
-            return;
+        at = runs.size();
+      }
+      runs.push_back(Run{term, leaf, leaf});
+    }
+  };
+  std::deque<std::string> parsed;
+  AuditRecord record;
+  // |known| is asked once per leaf, in order.
+  std::string_view terms = known ? known(from) : std::string_view();
+  for (std::uint64_t i = from; i < to;) {
+    if (!terms.empty()) {
+      add_leaf(i, terms);
+      ++i;
+      terms = known && i < to ? known(i) : std::string_view();
+      continue;
+    }
+    // A stretch of leaves whose terms are not in memory: parsed back, in
+    // one scan.
+    std::uint64_t end = i + 1;
+    if (known) {
+      while (end < to && (terms = known(end)).empty()) ++end;
+    } else {
+      end = to;
+    }
+    std::uint64_t next = i;
+    view.scan(
+        Table::audit_leaves, "",
+        [&](std::string_view key, std::string_view leaf) {
+          if (next >= end) return false;
+          if (key != util::be64(next)) corrupt("leaf " + std::to_string(next) + " is missing");
+          if (auto ok = util::parse_leaf_into(leaf, record); !ok) {
+            corrupt("leaf " + std::to_string(next) + ": " + ok.error().message);
           }
-          l.leaves = &add(tag, value);
-          l.value.assign(value);
-        };
-        add_repeated(last[0], 'p', record.principal.id);
-        add_repeated(last[1], 'a', record.action);
-        add_repeated(last[2], 'd', decision_name(record.decision));
-        for (const std::string& id : record.resources) add('r', id);
-        ++next;
-        return true;
-      },
-      util::be64(from));
-  if (next != to) corrupt("leaf " + std::to_string(next) + " is missing");
+          std::string& stored = parsed.emplace_back();
+          util::append_index_terms(stored, record.principal.id, record.action, record.decision,
+                                   record.resources);
+          add_leaf(next, stored);
+          ++next;
+          return true;
+        },
+        util::be64(i));
+    if (next != end) corrupt("leaf " + std::to_string(next) + " is missing");
+    i = end;
+  }
 
+  // Key order: 'e' || BE64(epoch) || term || BE64(last leaf). Terms are
+  // prefix-free (tag, then a length that fixes theirs), so ordering by
+  // (epoch, term, leaf) is the keys' byte order.
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    const std::uint64_t ea = a.first >> kIndexEpochBits, eb = b.first >> kIndexEpochBits;
+    if (ea != eb) return ea < eb;
+    if (const int c = a.term.compare(b.term); c != 0) return c < 0;
+    return a.first < b.first;
+  });
   // Entries: epoch_key || BE64(last leaf of the run) -> BE64(first leaf),
   // or empty for a run of one. A run that starts at |from| may continue the
-  // previous transaction's last run of the same value: that entry is
+  // previous transaction's last run of the same term: that entry is
   // replaced by the longer run.
-  std::vector<std::pair<std::string, std::string>> entries;
-  entries.reserve(by_prefix.size() + static_cast<std::size_t>(to - from));
-  for (const auto& [prefix, leaves] : by_prefix) {
-    std::size_t i = 0;
-    while (i < leaves.size()) {
-      std::uint64_t first = leaves[i];
-      std::uint64_t last = first;
-      const std::uint64_t epoch = first >> kIndexEpochBits;
-      while (i + 1 < leaves.size() && leaves[i + 1] == last + 1 &&
-             (leaves[i + 1] >> kIndexEpochBits) == epoch) {
-        last = leaves[++i];
-      }
-      ++i;
-      std::string key = epoch_key(epoch, prefix);
-      if (first == from && (first & ((std::uint64_t{1} << kIndexEpochBits) - 1)) != 0) {
-        std::string before = key + util::be64(first - 1);
-        if (auto value = view.get(Table::audit_index, before)) {
-          first = run_first(*value, first - 1);
-          view.erase(Table::audit_index, before);
-        }
-      }
-      key += util::be64(last);
-      entries.emplace_back(std::move(key), first == last ? std::string() : util::be64(first));
+  std::string key;
+  for (std::size_t k = 0; k < runs.size();) {
+    Run run = runs[k];
+    const std::uint64_t epoch = run.first >> kIndexEpochBits;
+    // Runs of one term in one epoch that touch or overlap (a resource named
+    // twice in a leaf) are one run.
+    for (++k; k < runs.size() && runs[k].first >> kIndexEpochBits == epoch &&
+              runs[k].term == run.term && runs[k].first <= run.last + 1;
+         ++k) {
+      run.last = std::max(run.last, runs[k].last);
     }
+    key.assign(1, 'e');
+    key += util::be64(epoch);
+    key += run.term;
+    if (run.first == from && (from & ((std::uint64_t{1} << kIndexEpochBits) - 1)) != 0) {
+      const std::size_t at = key.size();
+      key += util::be64(from - 1);
+      if (auto value = view.get(Table::audit_index, key)) {
+        run.first = run_first(*value, from - 1);
+        view.erase(Table::audit_index, key);
+      }
+      key.resize(at);
+    }
+    key += util::be64(run.last);
+    view.put(Table::audit_index, key, run.first == run.last ? std::string() : util::be64(run.first));
   }
-  // In key order, so that consecutive puts land on the same pages.
-  std::sort(entries.begin(), entries.end());
-  for (const auto& [key, value] : entries) view.put(Table::audit_index, key, value);
   view.put(Table::audit_state, kIndexedKey, util::be64(to));
   return to - from;
 }

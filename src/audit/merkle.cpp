@@ -54,12 +54,16 @@ class Hasher {
   }
   Hash finish() {
     Hash out(kHashBytes, '\0');
+    finish_into(out.data());
+    return out;
+  }
+  // finish_into writes the kHashBytes of the digest to |out|.
+  void finish_into(char* out) {
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 ||
+    if (EVP_DigestFinal_ex(ctx_.get(), reinterpret_cast<unsigned char*>(out), &len) != 1 ||
         len != kHashBytes) {
       throw std::runtime_error("audit: SHA-256 finalization failed");
     }
-    return out;
   }
 
  private:
@@ -148,6 +152,14 @@ Hash leaf_hash(std::string_view leaf) {
 
 Hash node_hash(std::string_view left, std::string_view right) {
   return Hasher::start().update("\x01").update(left).update(right).finish();
+}
+
+void util::leaf_hash_into(char* out, std::string_view leaf) {
+  Hasher::start().update(std::string_view("\x00", 1)).update(leaf).finish_into(out);
+}
+
+void util::node_hash_into(char* out, std::string_view left, std::string_view right) {
+  Hasher::start().update("\x01").update(left).update(right).finish_into(out);
 }
 
 Hash empty_root() { return sha256(""); }

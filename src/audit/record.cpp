@@ -107,7 +107,7 @@ void put_int(std::string& out, T value) {
   out.append(buf, end);
 }
 
-void put_strings(std::string& out, const std::vector<std::string>& values) {
+void put_strings(std::string& out, std::span<const std::string> values) {
   out += '[';
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i != 0) out += ',';
@@ -269,9 +269,62 @@ class Parser {
 
 void util::append_json_string(std::string& out, std::string_view s) { put_string(out, s); }
 
-std::string encode_leaf(const AuditRecord& r) {
-  std::string out;
-  out.reserve(256);
+void util::append_utf8_replacing(std::string& out, std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_length(s, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+}
+
+RecordView view_of(const AuditRecord& r) {
+  RecordView v;
+  v.time_ms = r.time_ms;
+  v.request_id = r.request_id;
+  v.principal_kind = r.principal.kind;
+  v.principal_id = r.principal.id;
+  v.organization = r.principal.organization;
+  v.role = r.principal.role;
+  v.cert_sha256 = r.principal.cert_sha256;
+  v.client = r.client;
+  v.action = r.action;
+  v.resources = r.resources;
+  v.value_indexes = r.value_indexes;
+  v.decision = r.decision;
+  v.policies = r.policies;
+  v.http_status = r.http_status;
+  v.handle_code = r.handle_code;
+  v.duration_us = r.duration_us;
+  return v;
+}
+
+AuditRecord to_record(const RecordView& v) {
+  AuditRecord r;
+  r.time_ms = v.time_ms;
+  r.request_id = v.request_id;
+  r.principal.kind = v.principal_kind;
+  r.principal.id = v.principal_id;
+  r.principal.organization = v.organization;
+  r.principal.role = v.role;
+  r.principal.cert_sha256 = v.cert_sha256;
+  r.client = v.client;
+  r.action = v.action;
+  r.resources.assign(v.resources.begin(), v.resources.end());
+  r.value_indexes.assign(v.value_indexes.begin(), v.value_indexes.end());
+  r.decision = v.decision;
+  r.policies.assign(v.policies.begin(), v.policies.end());
+  r.http_status = v.http_status;
+  r.handle_code = v.handle_code;
+  r.duration_us = v.duration_us;
+  return r;
+}
+
+void encode_leaf_into(std::string& out, const RecordView& r) {
   out += "{\"v\":";
   put_int(out, kLeafVersion);
   out += ",\"time_ms\":";
@@ -279,15 +332,15 @@ std::string encode_leaf(const AuditRecord& r) {
   out += ",\"request_id\":";
   put_string(out, r.request_id);
   out += ",\"principal\":{\"kind\":";
-  put_string(out, principal_kind_name(r.principal.kind));
+  put_string(out, principal_kind_name(r.principal_kind));
   out += ",\"id\":";
-  put_string(out, r.principal.id);
+  put_string(out, r.principal_id);
   out += ",\"org\":";
-  put_string(out, r.principal.organization);
+  put_string(out, r.organization);
   out += ",\"role\":";
-  put_string(out, r.principal.role);
+  put_string(out, r.role);
   out += ",\"cert_sha256\":";
-  put_string(out, r.principal.cert_sha256);
+  put_string(out, r.cert_sha256);
   out += "},\"client\":";
   put_string(out, r.client);
   out += ",\"action\":";
@@ -310,8 +363,16 @@ std::string encode_leaf(const AuditRecord& r) {
   out += ",\"duration_us\":";
   put_int(out, r.duration_us);
   out += '}';
+}
+
+std::string encode_leaf(const RecordView& r) {
+  std::string out;
+  out.reserve(512);
+  encode_leaf_into(out, r);
   return out;
 }
+
+std::string encode_leaf(const AuditRecord& r) { return encode_leaf(view_of(r)); }
 
 Result<AuditRecord> decode_leaf(std::string_view leaf) {
   auto r = util::parse_leaf(leaf);

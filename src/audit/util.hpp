@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,10 @@ bool valid_utf8(std::string_view text);
 // append_json_string appends |s| as encode_leaf writes a string: quoted,
 // with exactly its escapes and U+FFFD for invalid UTF-8 (record.cpp).
 void append_json_string(std::string& out, std::string_view s);
+// append_utf8_replacing appends |s| with each byte that starts no valid
+// UTF-8 sequence replaced by U+FFFD, as encode_leaf stores it (unquoted,
+// unescaped).
+void append_utf8_replacing(std::string& out, std::string_view s);
 
 // parse_leaf is decode_leaf without its final check that the leaf is the
 // record's canonical encoding: for the indexer, which reads leaves that
@@ -42,6 +47,32 @@ Result<AuditRecord> parse_leaf(std::string_view leaf);
 // keep their capacity from one leaf to the next (the indexer's loop). On an
 // Error |record| holds part of the leaf.
 Result<void> parse_leaf_into(std::string_view leaf, AuditRecord& record);
+
+// leaf_hash_into / node_hash_into are leaf_hash / node_hash writing the
+// kHashBytes of the hash to |out| (no allocation). |out| may not overlap
+// the inputs. They throw only if OpenSSL fails, as leaf_hash does.
+void leaf_hash_into(char* out, std::string_view leaf);
+void node_hash_into(char* out, std::string_view left, std::string_view right);
+
+// LeafRef is a leaf to append, by reference: its bytes, its leaf hash
+// (kHashBytes) and its time, as in PreparedLeaf.
+struct LeafRef {
+  std::int64_t time_ms = 0;
+  std::string_view leaf;
+  std::string_view leaf_hash;
+};
+
+// append_leaves is append_prepared for leaves held elsewhere (the
+// ReadBatcher's queue): a leaf earlier than its predecessor is stored with
+// that time and rehashed, but |leaves| are not changed (so a retried
+// transaction stores the same bytes again). Returns the index of the first.
+// Throws on a corrupt log.
+std::uint64_t append_leaves(store::WriteView& view, std::span<const LeafRef> leaves);
+
+// append_index_terms appends index_terms (audit.hpp) of a record given by
+// the fields that are indexed.
+void append_index_terms(std::string& out, std::string_view principal_id, std::string_view action,
+                        Decision decision, std::span<const std::string> resources);
 
 // parse_u64 accepts "0" or [1-9][0-9]* that fits in 64 bits.
 std::optional<std::uint64_t> parse_u64(std::string_view text);
