@@ -10,10 +10,12 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <ctime>
 #include <list>
@@ -22,6 +24,7 @@
 #include <type_traits>
 
 #include "access_log.hpp"
+#include "response_head.hpp"
 #include "idra/auth.hpp"
 #include "idra/http.hpp"
 #include "peer.hpp"
@@ -320,26 +323,20 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     return areq;
   }
 
+  // send writes |r|: the head serialized into head_buf_ (whose capacity
+  // stays with the session, so a response costs no allocation for it; see
+  // write_head), then the body, in one gathered write.
   void send(api::Response r) {
-    res_ = {};
-    res_.version(11);
-    res_.result(r.status);
-    res_.set(bhttp::field::server, "idra");
-    if (!request_id_.empty()) res_.set("x-request-id", request_id_);
-    for (auto& [k, v] : r.headers) res_.insert(k, v);
     const bool close = !keep_alive_ || sh_.stopping.load(std::memory_order_relaxed) ||
                        requests_ >= sh_.config.limits.max_requests_per_connection;
-    res_.keep_alive(!close);
     const std::size_t body_bytes = r.body.size();
-    if (head_) {
-      res_.content_length(body_bytes);
-    } else {
-      res_.body() = std::move(r.body);
-      if (r.status != 304 && r.status != 204) res_.prepare_payload();
-    }
+    write_head(head_buf_, r, request_id_, head_, close);
+    body_.clear();
+    if (!head_) body_ = std::move(r.body);
     if (sh_.config.access_log) log(r.status, head_ ? 0 : body_bytes, r);
     beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.write_timeout);
-    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_buf_), asio::buffer(body_)};
+    asio::async_write(stream_, buffers, beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
   }
 
   // log writes the request's line. |r|'s body has been moved out already;
@@ -433,7 +430,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // peer_ is the client certificate (TLS only); null when there is none.
   std::shared_ptr<const api::PeerCertificate> peer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> res_;
+  std::string head_buf_;  // the response head being written (see send)
+  std::string body_;      // the response body being written
   std::string client_ = "-";
   std::string log_method_;
   std::string request_id_;
