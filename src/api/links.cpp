@@ -82,6 +82,7 @@ class FastReader {
 
   std::optional<Flat> read() {
     Flat out;
+    out.reserve(8);  // a link has at most 8 members
     space();
     if (!eat('{')) return std::nullopt;
     space();
@@ -225,14 +226,15 @@ std::optional<Flat> read_flat(std::string_view data) {
   return out;
 }
 
-Result<std::vector<std::string>> string_list(const FlatMember& m, bool (*valid)(std::string_view)) {
+// string_list takes |m|'s string or strings (moved out), each valid.
+Result<std::vector<std::string>> string_list(FlatMember& m, bool (*valid)(std::string_view)) {
   const std::string& name = m.key;
   std::vector<std::string> out;
   if (m.kind == FlatMember::Kind::string) {
-    out.push_back(m.text);
+    out.push_back(std::move(m.text));
   } else if (m.kind == FlatMember::Kind::strings) {
     if (m.list.size() > 32) return make_error("\"" + name + "\" has more than 32 members");
-    out = m.list;
+    out = std::move(m.list);
   } else {
     return make_error("\"" + name + "\" must be a string or an array of strings");
   }
@@ -307,17 +309,29 @@ std::vector<std::size_t> narrow(const std::vector<const Link*>& links, const std
 
 }  // namespace
 
+namespace {
+
+// vocabulary_uri is "https://gs1.org/voc/" + |term|, in one allocation.
+std::string vocabulary_uri(std::string_view term) {
+  std::string uri;
+  uri.reserve(kGs1Vocabulary.size() + term.size());
+  uri.append(kGs1Vocabulary).append(term);
+  return uri;
+}
+
+}  // namespace
+
 Result<std::string> expand_link_type(std::string_view text) {
   if (text::istarts_with(text, "gs1:")) {
     const auto term = text.substr(4);
     if (!vocabulary_term(term)) return make_error("link type " + text::quoted(text) + " is not gs1:<term>");
-    return std::string(kGs1Vocabulary) + std::string(term);
+    return vocabulary_uri(term);
   }
   for (auto alias : kVocabularyAliases) {
     if (text::istarts_with(text, alias)) {
       const auto term = text.substr(alias.size());
       if (!vocabulary_term(term)) return make_error("link type " + text::quoted(text) + " names no GS1 vocabulary term");
-      return std::string(kGs1Vocabulary) + std::string(term);
+      return vocabulary_uri(term);
     }
   }
   if (is_http_url(text)) {
@@ -341,6 +355,7 @@ Result<Link> parse_link(std::string_view data) {
   if (!flat) return make_error("a GS1_LINK value must be a JSON object");
   // A key given twice: the last one counts, as in every JSON parser we use.
   std::vector<FlatMember*> members;
+  members.reserve(flat->size());
   for (auto it = flat->rbegin(); it != flat->rend(); ++it) {
     if (std::none_of(members.begin(), members.end(), [&](const FlatMember* m) { return m->key == it->key; })) {
       members.push_back(&*it);
@@ -541,50 +556,63 @@ std::string linkset_json(std::string_view anchor, std::string_view item_descript
   return body.dump();
 }
 
-std::string link_header_member(std::string_view target, std::string_view rel, std::string_view type) {
-  std::string out = "<" + std::string(target) + ">; rel=";
+namespace {
+
+void append_member(std::string& out, std::string_view target, std::string_view rel, std::string_view type) {
+  out.push_back('<');
+  out.append(target);
+  out.append(">; rel=");
   append_quoted(out, rel);
   if (!type.empty()) {
-    out += "; type=";
+    out.append("; type=");
     append_quoted(out, type);
   }
+}
+
+}  // namespace
+
+std::string link_header_member(std::string_view target, std::string_view rel, std::string_view type) {
+  std::string out;
+  out.reserve(target.size() + rel.size() + type.size() + 24);
+  append_member(out, target, rel, type);
   return out;
 }
 
 std::string link_header(const std::vector<const Link*>& links, const std::vector<std::string>& extra) {
   std::string out;
+  std::size_t size = 0;
+  for (const Link* l : links) size += l->href.size() + l->link_type.size() + l->media_type.size() + l->title.size() + 64;
+  for (const auto& e : extra) size += e.size() + 2;
+  out.reserve(size);
   for (const Link* l : links) {
-    if (!out.empty()) out += ", ";
-    out += link_header_member(l->href, l->link_type, l->media_type);
+    if (!out.empty()) out.append(", ");
+    append_member(out, l->href, l->link_type, l->media_type);
     // One hreflang parameter per language is RFC 8288's form.
-    for (const auto& h : l->hreflang) out += "; hreflang=\"" + h + "\"";
+    for (const auto& h : l->hreflang) out.append("; hreflang=\"").append(h).push_back('"');
     if (plain_ascii(l->title)) {
-      out += "; title=";
+      out.append("; title=");
       append_quoted(out, l->title);
     } else {
       // RFC 8187 ext-value for non-ASCII titles.
-      out += "; title*=UTF-8''" + text::percent_encode(l->title);
+      out.append("; title*=UTF-8''").append(text::percent_encode(l->title));
     }
   }
   for (const auto& e : extra) {
-    if (!out.empty()) out += ", ";
-    out += e;
+    if (!out.empty()) out.append(", ");
+    out.append(e);
   }
   return out;
 }
 
 std::string with_query(std::string_view href, std::string_view query) {
-  std::string out(href);
-  if (query.empty()) return out;
-  const auto hash = out.find('#');
-  std::string fragment;
-  if (hash != std::string::npos) {
-    fragment = out.substr(hash);
-    out.resize(hash);
-  }
-  out += (out.find('?') == std::string::npos ? "?" : "&");
-  out += query;
-  return out + fragment;
+  if (query.empty()) return std::string(href);
+  const std::string_view base = href.substr(0, href.find('#'));
+  const std::string_view fragment = href.substr(base.size());
+  std::string out;
+  out.reserve(href.size() + 1 + query.size());
+  out.append(base).push_back(base.find('?') == std::string_view::npos ? '?' : '&');
+  out.append(query).append(fragment);
+  return out;
 }
 
 }  // namespace idra::api::links

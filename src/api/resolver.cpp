@@ -171,6 +171,7 @@ Response answer(const Context& ctx, const std::vector<Item>& chain, const Ask& a
   auto finish = [&](Response r, const Item& item, const std::vector<const links::Link*>& used) {
     ctx.audit.resource(item.handle);
     for (const auto* l : used) ctx.audit.value_index(item.link_indexes[static_cast<std::size_t>(l - item.links.data())]);
+    r.headers.reserve(r.headers.size() + 7);
     std::vector<std::string> extra = extra_links;
     extra.push_back(links::link_header_member(links::with_query(root + item.path, "linkType=linkset"), "linkset",
                                               "application/linkset+json"));

@@ -77,6 +77,7 @@ struct Segment {
 std::vector<Segment> split_path(std::string_view path, std::size_t offset) {
   std::vector<Segment> out;
   if (path.empty()) return out;
+  out.reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')));
   std::size_t pos = 1;  // path[0] == '/'
   while (true) {
     const std::size_t end = path.find('/', pos);
@@ -112,9 +113,11 @@ bool is_subsequence(const std::vector<AiValue>& quals, const std::vector<std::st
 }
 
 Result<void> check_duplicates(const std::vector<const AiValue*>& all) {
-  std::set<std::string_view> seen;
-  for (const AiValue* v : all) {
-    if (!seen.insert(v->ai).second) return make_error(ai_label(v->ai) + " is given twice");
+  // A Digital Link has a handful of AIs: pairwise, without allocating.
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (all[j]->ai == all[i]->ai) return make_error(ai_label(all[i]->ai) + " is given twice");
+    }
   }
   return {};
 }
@@ -122,16 +125,16 @@ Result<void> check_duplicates(const std::vector<const AiValue*>& all) {
 // check_qualifiers validates the key-qualifier sequence of a path against
 // the key's dlpkey alternatives.
 Result<void> check_qualifiers(const AiEntry& key, const std::vector<AiValue>& quals) {
-  const std::string key_label = "primary key " + ai_label(key.ai);
+  const auto key_label = [&] { return "primary key " + ai_label(key.ai); };  // for messages only
   bool any_qualifier = false;
   for (const auto& alt : key.dl_qualifier_sequences) any_qualifier = any_qualifier || !alt.empty();
   for (const AiValue& q : quals) {
     if (!is_qualifier_of(key, q.ai)) {
       if (!any_qualifier) {
-        return make_error(ai_label(q.ai) + " is not allowed in the path: " + key_label +
+        return make_error(ai_label(q.ai) + " is not allowed in the path: " + key_label() +
                           " takes no key qualifiers (data attributes go in the query string)");
       }
-      return make_error(ai_label(q.ai) + " is not a key qualifier of " + key_label +
+      return make_error(ai_label(q.ai) + " is not a key qualifier of " + key_label() +
                         " (data attributes go in the query string)");
     }
   }
@@ -147,7 +150,7 @@ Result<void> check_qualifiers(const AiEntry& key, const std::vector<AiValue>& qu
       const auto pos = [&](std::string_view ai) { return std::find(alt.begin(), alt.end(), ai); };
       if (pos(quals[i].ai) < pos(quals[i - 1].ai)) {
         return make_error("key qualifier " + ai_label(quals[i].ai) + " must come before " +
-                          ai_label(quals[i - 1].ai) + " after " + key_label);
+                          ai_label(quals[i - 1].ai) + " after " + key_label());
       }
     }
   }
@@ -161,11 +164,11 @@ Result<void> check_qualifiers(const AiEntry& key, const std::vector<AiValue>& qu
                       });
       if (!together) {
         return make_error("key qualifiers " + ai_label(quals[j].ai) + " and " +
-                          ai_label(quals[i].ai) + " cannot be used together after " + key_label);
+                          ai_label(quals[i].ai) + " cannot be used together after " + key_label());
       }
     }
   }
-  return make_error("invalid key qualifier sequence after " + key_label);
+  return make_error("invalid key qualifier sequence after " + key_label());
 }
 
 bool pattern_matches(std::string_view pattern, std::string_view ai) {
