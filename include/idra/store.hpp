@@ -70,8 +70,11 @@ Result<Record> decode_record(std::string_view bytes);
 
 struct Options {
   // initial_map_bytes is the first LMDB map size; the map doubles whenever a
-  // write finds it full, so this is not a capacity limit.
-  std::size_t initial_map_bytes = std::size_t{64} << 20;
+  // write finds it full, so this is not a capacity limit. The map is address
+  // space, not disk or memory (the file grows with the data); a large first
+  // map spares a node whose audit log grows by gigabytes the remaps, each of
+  // which makes every reader wait and fault its pages in again.
+  std::size_t initial_map_bytes = std::size_t{16} << 30;
   // durable: fsync on every commit (MDB_NOSYNC off). Turning it off trades
   // crash durability for speed; only benchmarks and tests should.
   bool durable = true;
