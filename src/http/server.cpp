@@ -325,18 +325,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   // send writes |r|: the head serialized into head_buf_ (whose capacity
   // stays with the session, so a response costs no allocation for it; see
-  // write_head), then the body, in one gathered write.
+  // write_head) and the body after it, in one write of one buffer.
   void send(api::Response r) {
     const bool close = !keep_alive_ || sh_.stopping.load(std::memory_order_relaxed) ||
                        requests_ >= sh_.config.limits.max_requests_per_connection;
     const std::size_t body_bytes = r.body.size();
     write_head(head_buf_, r, request_id_, head_, close);
-    body_.clear();
-    if (!head_) body_ = std::move(r.body);
+    if (!head_) head_buf_.append(r.body);
     if (sh_.config.access_log) log(r.status, head_ ? 0 : body_bytes, r);
     beast::get_lowest_layer(stream_).expires_after(sh_.config.limits.write_timeout);
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_buf_), asio::buffer(body_)};
-    asio::async_write(stream_, buffers, beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
+    asio::async_write(stream_, asio::buffer(head_buf_),
+                      beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
   }
 
   // log writes the request's line. |r|'s body has been moved out already;
@@ -430,8 +429,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // peer_ is the client certificate (TLS only); null when there is none.
   std::shared_ptr<const api::PeerCertificate> peer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::string head_buf_;  // the response head being written (see send)
-  std::string body_;      // the response body being written
+  std::string head_buf_;  // the response being written, head and body (see send)
   std::string client_ = "-";
   std::string log_method_;
   std::string request_id_;

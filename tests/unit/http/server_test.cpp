@@ -296,6 +296,37 @@ TEST_F(ServerTest, PlainAndTlsListenersBothAnswer) {
   }
 }
 
+// Responses larger than a TLS record (and than Beast's coalescing limit)
+// arrive whole, on both listeners, twice on one connection.
+TEST_F(ServerTest, LargeResponsesArriveWhole) {
+  ASSERT_TRUE(store_->home_prefix("88.100").ok());
+  store::HandleValue v;
+  v.index = 1;
+  v.type = "DESC";
+  v.data = std::string(200000, 'x');
+  v.permissions.public_read = true;
+  store::Record rec;
+  rec.values = {v};
+  ASSERT_TRUE(store_->put("88.100/BIG", rec).ok());
+  start(config());
+  {
+    TlsClient tls(server_->port(), shared_pki().client_ctx(false));
+    PlainClient plain(server_->plain_port());
+    for (int i = 0; i < 2; ++i) {
+      auto r = tls.request("GET", "/api/handles/88.100/BIG", true);
+      ASSERT_TRUE(r.error.empty()) << r.error;
+      EXPECT_EQ(r.status, 200u);
+      EXPECT_GT(r.body.size(), 200000u);
+      EXPECT_NE(r.body.find(std::string(1000, 'x')), std::string::npos);
+    }
+    // The plain listener answers only revocation paths: a 404, but whole.
+    auto r = plain.request("GET", "/api/handles/88.100/BIG", true);
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.status, 404u);
+  }
+  stop();
+}
+
 TEST_F(ServerTest, ClientCertificateReachesTheAccessLog) {
   start(config(), /*verify_clients=*/true);
   const std::string fingerprint = pki::sha256_fingerprint_hex(*shared_pki().client);
