@@ -523,7 +523,7 @@ std::optional<std::string> checkpoint_at(const store::ReadView& view, std::uint6
 
 struct BatcherConfig {
   // max_batch: a batch commits as soon as this many records are queued.
-  std::size_t max_batch = 512;
+  std::size_t max_batch = 8192;
   std::chrono::milliseconds max_delay{100};     // oldest queued record waits at most this
   std::size_t queue_capacity = 1 << 16;         // submit waits while this many are queued
   std::chrono::milliseconds retry_delay{1000};  // after a failed commit

@@ -22,7 +22,7 @@ struct AuditOptions {
   // enabled false records nothing (for benchmarks that compare); the
   // auditor API then serves what an earlier run recorded.
   bool enabled = true;
-  std::size_t batch_size = 512;            // read records per group commit
+  std::size_t batch_size = 8192;           // read records per group commit
   std::chrono::milliseconds max_delay{100};  // a read record waits at most this for its commit (0..100)
   std::size_t max_txn_records = 16384;      // records one commit takes when the queue is deep
   std::size_t queue_capacity = 65536;       // read records queued before submitters wait
