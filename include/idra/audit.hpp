@@ -96,6 +96,15 @@ struct RecordView {
   std::uint32_t http_status = 0;
   std::uint32_t handle_code = 0;
   std::uint64_t duration_us = 0;
+
+  // set_principal points the principal fields at |p| (which must outlive the view).
+  void set_principal(const AuditPrincipal& p) {
+    principal_kind = p.kind;
+    principal_id = p.id;
+    organization = p.organization;
+    role = p.role;
+    cert_sha256 = p.cert_sha256;
+  }
 };
 
 // view_of returns a RecordView of |record| (which must outlive it);

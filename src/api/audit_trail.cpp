@@ -166,11 +166,7 @@ audit::RecordView RequestAudit::view(const Response& response, std::string& clie
   audit::RecordView v;
   v.time_ms = request_.now_unix_ms != 0 ? request_.now_unix_ms : request_.now_unix * 1000;
   v.request_id = request_.request_id;
-  v.principal_kind = principal_.kind;
-  v.principal_id = principal_.id;
-  v.organization = principal_.organization;
-  v.role = principal_.role;
-  v.cert_sha256 = principal_.cert_sha256;
+  v.set_principal(principal_);
   if (sinks_.pseudonymize_key.empty()) {
     v.client = request_.client_address;
   } else {

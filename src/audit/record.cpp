@@ -286,11 +286,7 @@ RecordView view_of(const AuditRecord& r) {
   RecordView v;
   v.time_ms = r.time_ms;
   v.request_id = r.request_id;
-  v.principal_kind = r.principal.kind;
-  v.principal_id = r.principal.id;
-  v.organization = r.principal.organization;
-  v.role = r.principal.role;
-  v.cert_sha256 = r.principal.cert_sha256;
+  v.set_principal(r.principal);
   v.client = r.client;
   v.action = r.action;
   v.resources = r.resources;
