@@ -632,16 +632,22 @@ std::vector<bool> AccessControl::decide_values(const Principal& principal, std::
   if (cacheable_) {
     decision_key(key, Action::read_value, handle, mask, public_only);
     base_size = key.size();
-    std::size_t k = 0;
-    for (; k < values.size(); ++k) {
+    std::vector<const policy::Decision*> hits;
+    hits.reserve(values.size());
+    for (const store::HandleValue* v : values) {
       key.resize(base_size);
-      append_value_key(key, *values[k]);
+      append_value_key(key, *v);
       const policy::Decision* d = cached_decision(key);
       if (d == nullptr) break;
-      allowed[k] = d->allow;
-      remember(action_name, d->allow, d);
+      hits.push_back(d);
     }
-    if (k == values.size()) return allowed;
+    if (hits.size() == values.size()) {
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        allowed[k] = hits[k]->allow;
+        remember(action_name, hits[k]->allow, hits[k]);
+      }
+      return allowed;
+    }
   }
   policy::EntityUid first_uid;
   const EntitiesPtr entities = entities_for(Action::read_value, first, first_uid);

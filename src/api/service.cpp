@@ -57,6 +57,14 @@ Response Service::busy(std::chrono::seconds retry_after) const {
 
 namespace {
 
+// canonical_admin makes |creds|' handle canonical; false when it is no handle.
+bool canonical_admin(auth::Credentials& creds) {
+  const auto admin = ids::parse_handle(creds.handle);
+  if (!admin) return false;
+  creds.handle = admin->str();
+  return true;
+}
+
 Response method_not_allowed(std::string_view allow) {
   Response r = plain_error(405, "method not allowed here; allowed: " + std::string(allow));
   r.headers.emplace_back("allow", std::string(allow));
@@ -71,11 +79,8 @@ bool Service::may_block(const Request& request) const {
   if (!authz) return false;
   auto parsed = auth::parse_basic(*authz);
   if (!parsed || !parsed->ok()) return false;  // answered without Argon2id (an error, or a client certificate)
-  auto& creds = parsed->value();
-  const auto admin = ids::parse_handle(creds.handle);
-  if (!admin) return false;  // refused at once
-  creds.handle = admin->str();
-  return auth_.would_hash(creds);
+  if (!canonical_admin(parsed->value())) return false;  // refused at once
+  return auth_.would_hash(parsed->value());
 }
 
 Response Service::handle(const Request& request) const {
@@ -203,9 +208,7 @@ Response Service::dispatch(const Request& request, RequestAudit& audit) const {
     } else {
       if (!parsed->ok()) return handle_error(4, "", parsed->error().message);
       auto& creds = parsed->value();
-      auto admin = ids::parse_handle(creds.handle);
-      if (!admin) return handle_error(403, "", "Authentication failed");
-      creds.handle = admin->str();
+      if (!canonical_admin(creds)) return handle_error(403, "", "Authentication failed");
       const auto verdict = auth_.verify(creds, request.client_address);
       if (verdict.outcome == auth::Authenticator::Outcome::rate_limited) {
         Response r = handle_error(3, "", "too many failed authentication attempts from this address; retry later");
