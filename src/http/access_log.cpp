@@ -69,6 +69,18 @@ void AccessLog::run() {
 void json_escape(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (std::size_t i = 0; i < s.size(); ++i) {
+    // A run of printable ASCII that needs no escape is copied in one append.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto b = static_cast<unsigned char>(s[run]);
+      if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
+      ++run;
+    }
+    if (run != i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; continue;

@@ -16,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <ctime>
 #include <list>
@@ -78,9 +79,10 @@ class SessionBase {
 
 namespace {
 
-// iso_time_now is the access log's clock, "2026-11-25T09:55:53.123Z". The
-// part up to the seconds is formatted once per second per thread.
-std::string iso_time_now() {
+// append_iso_time_now appends the access log's clock,
+// "2026-11-25T09:55:53.123Z". The part up to the seconds is formatted once
+// per second per thread.
+void append_iso_time_now(std::string& out) {
   const auto now = std::chrono::system_clock::now();
   const auto ms_total = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::time_t t = static_cast<std::time_t>(ms_total / 1000);
@@ -93,13 +95,20 @@ std::string iso_time_now() {
     std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_second = t;
   }
-  std::string out(cached);
+  out.append(cached);
   out.push_back('.');
   out.push_back(static_cast<char>('0' + ms / 100));
   out.push_back(static_cast<char>('0' + ms / 10 % 10));
   out.push_back(static_cast<char>('0' + ms % 10));
   out.push_back('Z');
-  return out;
+}
+
+// append_number appends |n| in decimal without a temporary string.
+template <class Int>
+void append_number(std::string& out, Int n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, static_cast<std::size_t>(end - digits));
 }
 
 std::string error_body(std::string_view message) {
@@ -246,7 +255,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     areq.method = std::string(req.method_string());
     areq.target = std::string(req.target());
     log_method_ = areq.method;
-    log_target_ = areq.target.substr(0, 512);
+    log_target_.assign(areq.target, 0, 512);
     areq.client_address = client_;
     const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -343,18 +352,25 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void log(unsigned status, std::size_t bytes, const api::Response& r) {
     const std::string& principal = r.principal;
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
-    std::string line;
-    line.reserve(256);
+    // The line is built in a buffer this thread keeps (AccessLog::append
+    // copies it), so a request's line costs no allocation.
+    thread_local std::string line;
+    line.clear();
     line += "{\"time\":\"";
-    line += iso_time_now();
+    append_iso_time_now(line);
     line += "\",\"method\":\"";
     json_escape(line, log_method_);
     line += "\",\"path\":\"";
     json_escape(line, log_target_);
     line += "\",\"request_id\":\"";
     line += request_id_;  // hex: needs no escaping
-    line += "\",\"status\":" + std::to_string(status) + ",\"bytes\":" + std::to_string(bytes) +
-            ",\"us\":" + std::to_string(us) + ",\"client\":\"";
+    line += "\",\"status\":";
+    append_number(line, status);
+    line += ",\"bytes\":";
+    append_number(line, bytes);
+    line += ",\"us\":";
+    append_number(line, us);
+    line += ",\"client\":\"";
     json_escape(line, client_);
     line += "\",\"principal\":\"";
     json_escape(line, principal);
@@ -392,6 +408,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       line += "\"}";
     }
     sh_.log.append(line);
+    if (line.capacity() > (std::size_t{1} << 16)) std::string().swap(line);  // one huge line is not kept
     log_method_.clear();
     log_target_.clear();
   }

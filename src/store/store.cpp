@@ -115,7 +115,12 @@ struct Store::Impl {
   // It is loaded at open and updated after each committed home/unhome (this
   // process is the environment's only writer while it is open).
   mutable std::shared_mutex homed_mu;
-  std::unordered_set<std::string> homed;
+  // Transparent hashing: is_homed looks a string_view up without a copy.
+  struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+  };
+  std::unordered_set<std::string, ViewHash, std::equal_to<>> homed;
 
   std::mutex write_mu;
   std::shared_mutex map_mu;
@@ -523,7 +528,7 @@ Result<bool> Store::unhome_prefix(std::string_view prefix, const CommitHook& als
   });
   if (removed) {
     std::unique_lock lock(s.homed_mu);
-    s.homed.erase(std::string(prefix));
+    if (auto it = s.homed.find(prefix); it != s.homed.end()) s.homed.erase(it);
   }
   return removed;
 }
@@ -531,7 +536,7 @@ Result<bool> Store::unhome_prefix(std::string_view prefix, const CommitHook& als
 bool Store::is_homed(std::string_view prefix) const {
   Impl& s = *impl_;
   std::shared_lock lock(s.homed_mu);
-  return s.homed.count(std::string(prefix)) != 0;
+  return s.homed.find(prefix) != s.homed.end();
 }
 
 std::vector<std::string> Store::homed_prefixes() const {

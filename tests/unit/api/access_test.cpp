@@ -117,6 +117,22 @@ TEST_F(AccessTest, PrincipalEntities) {
   EXPECT_EQ(u.parents, (std::vector<policy::EntityUid>{{"Role", "admin"}}));
 }
 
+TEST_F(AccessTest, ServedHereWhenThePrefixOrADottedAncestorIsHomed) {
+  ASSERT_TRUE(store_->home_prefix("88.100"));
+  EXPECT_TRUE(is_served_here(*store_, "88.100/DEV-1"));
+  EXPECT_TRUE(is_served_here(*store_, "88.100.1/DEV-1"));
+  EXPECT_TRUE(is_served_here(*store_, "88.100.1.7/DEV-1"));
+  EXPECT_FALSE(is_served_here(*store_, "88.10/DEV-1"));     // not a dotted ancestor
+  EXPECT_FALSE(is_served_here(*store_, "88.1000/DEV-1"));
+  EXPECT_FALSE(is_served_here(*store_, "88/DEV-1"));        // an ancestor is not served by a child
+  EXPECT_TRUE(is_served_here(*store_, "0.NA/88.100.1"));    // a prefix handle: its prefix decides
+  EXPECT_FALSE(is_served_here(*store_, "0.NA/99"));
+  ASSERT_TRUE(store_->home_prefix("0.NA"));
+  EXPECT_TRUE(is_served_here(*store_, "0.NA/99"));
+  ASSERT_TRUE(store_->unhome_prefix("88.100"));
+  EXPECT_FALSE(is_served_here(*store_, "88.100.1/DEV-1"));
+}
+
 TEST_F(AccessTest, PrefixHierarchyIsDottedNotStringPrefix) {
   auto b = bundle_of(R"(permit (principal, action == Action::"resolve", resource in Prefix::"20.500");)");
   ASSERT_TRUE(b);

@@ -42,6 +42,10 @@ TEST(ResponseHead, NoHeaderCanBeSplitOrInjected) {
   EXPECT_EQ(out.find("\r\nSet-Cookie"), std::string::npos);
   EXPECT_NE(out.find("location: /a  Set-Cookie: x=1\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("x bad: v w\r\n"), std::string::npos) << out;
+  // At either end of a value, and several in a row, each becomes one space.
+  std::string edges;
+  write_head(edges, response(200, {{"a", "\r\nx\n"}, {"b", std::string("\0\0", 2)}, {"c", "\r"}}, ""), "", false, false);
+  EXPECT_NE(edges.find("\r\na:   x \r\nb:   \r\nc:  \r\n"), std::string::npos) << edges;
   // Every line but the last two ends in CRLF, with no bare CR or LF inside.
   std::size_t lines = 0;
   for (std::size_t i = 0; i < out.size(); ++i) {
