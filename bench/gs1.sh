@@ -13,7 +13,9 @@
 #  4. in the same run, with the same wrk settings, certificate and key, runs
 #     nginx answering every request with `return 307` to the same Location;
 #  5. alternates the two ROUNDS times and prints requests/s, the ratio, p50/p99
-#     and idra's peak RSS as Markdown for bench/RESULTS.md.
+#     and idra's peak RSS as Markdown for bench/RESULTS.md;
+#  6. then measures the floor the same way: idra's GET /healthz (no lookup,
+#     decision or audit record) against the same nginx.
 #
 # Usage: [ROUNDS=3] [EXTRA_CONFIG='{"audit":{"enabled":false}}'] bench/gs1.sh [RECORDS] [SECONDS] [CONNECTIONS]
 # Traffic goes to 127.0.0.1 only. Not a test: it passes no verdict.
@@ -118,6 +120,20 @@ LUA
 
 alternate_wrk "$OUT" "$THREADS" "$CONNECTIONS" "$SECONDS_PER_RUN" "$ROUNDS" "$IDRA_PORT" "$NGINX_PORT"
 
+# The floor: idra's GET /healthz (TLS, HTTP parsing, routing, the access log,
+# no lookup, no decision, no audit record) against the same nginx, alternating
+# the same way. Whatever a resolution adds comes on top of this ratio.
+for r in $(seq "$ROUNDS"); do
+  echo "== floor round $r: wrk idra /healthz, nginx"
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" "https://127.0.0.1:$IDRA_PORT/healthz" >"$OUT/floor-idra-$r.txt"
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" "https://127.0.0.1:$NGINX_PORT/" >"$OUT/floor-nginx-$r.txt"
+done
+FLOOR_RATIOS=$(for r in $(seq "$ROUNDS"); do
+  python3 -c "print(f'{$(awk '/Requests\/sec/ {print $2}' "$OUT/floor-idra-$r.txt") / $(awk '/Requests\/sec/ {print $2}' "$OUT/floor-nginx-$r.txt"):.3f}', end=' ')"
+done)
+FLOOR_IDRA=$(cat "$OUT"/floor-idra-*.txt | awk '/Requests\/sec/ {print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+FLOOR_NGINX=$(cat "$OUT"/floor-nginx-*.txt | awk '/Requests\/sec/ {print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+
 cp "$(median_run "$OUT" idra)" "$OUT/wrk-idra.txt"
 cp "$(median_run "$OUT" nginx)" "$OUT/wrk-nginx.txt"
 ALL_IDRA=$(all_runs "$OUT" idra)
@@ -144,6 +160,8 @@ cat <<MD | tee "$OUT/summary.md"
 | latency p99 | $(pct idra 99%) | $(pct nginx 99%) |
 | errors (all runs) | $(bad idra) | $(bad nginx) |
 | idra peak RSS | $RSS | |
+| floor: idra \`GET /healthz\` against nginx (medians) | $FLOOR_IDRA | $FLOOR_NGINX |
+| floor ratio per round | $FLOOR_RATIOS | |
 
 $RECORDS items, 3 links each; idra config: $(cat "$OUT/idra.json");
 wrk -t $THREADS -c $CONNECTIONS -d ${SECONDS_PER_RUN}s --latency x $ROUNDS rounds alternating idra and nginx,
