@@ -16,8 +16,8 @@
 #include <boost/beast/ssl.hpp>
 
 #include <array>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <ctime>
 #include <list>
 #include <mutex>
