@@ -199,9 +199,13 @@ Result<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::s
 //
 // Tables (store::Table):
 //   audit_leaves  BE64(index) -> leaf bytes
-//   audit_hashes  level (1 byte) || BE64(index at that level) -> 32-byte hash
-//                 of every complete subtree, so that roots and proofs of any
-//                 size read O(log n) hashes and never rehash leaves
+//   audit_hashes  BE64(last leaf it covers) || level (1 byte) -> 32-byte
+//                 hash of every complete subtree, so that roots and proofs of
+//                 any size read O(log n) hashes and never rehash leaves. The
+//                 nodes a leaf completes all end at that leaf, lowest level
+//                 first, so the keys only grow and every write is an append.
+//                 A log started before this layout (no "hash_keys" mark, or
+//                 "1") keeps level (1 byte) || BE64(index at that level).
 //   audit_index   't' || BE64(time_ms ^ 2^63) -> BE64(first leaf index at
 //                 that time), written by append; and the secondary indexes,
 //                 written by index_pending (see below): 'e' || BE64(epoch)
@@ -214,7 +218,8 @@ Result<void> verify_consistency(std::uint64_t size1, std::uint64_t size2, std::s
 //                 400 bytes as 0xFFFF || SHA-256(value))
 //   audit_state   "size" -> BE64(tree size); "time" -> last time_ms;
 //                 "indexed" -> BE64(leaves [0, n) whose secondary index
-//                 entries are stored);
+//                 entries are stored); "hash_keys" -> "2" (audit_hashes keyed
+//                 by last leaf, written at a new log's first append);
 //                 "checkpoint:" || BE64(size) -> signed checkpoint note;
 //                 "latest_checkpoint" -> the newest one
 //

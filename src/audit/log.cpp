@@ -18,6 +18,7 @@ using store::Table;
 constexpr std::string_view kSizeKey = "size";
 constexpr std::string_view kTimeKey = "time";
 constexpr std::string_view kIndexedKey = "indexed";
+constexpr std::string_view kHashKeysKey = "hash_keys";
 // Every leaf's canonical encoding starts with this, followed by its time.
 constexpr std::string_view kLeafHead = "{\"v\":1,\"time_ms\":";
 // Values longer than this are indexed by their SHA-256 (LMDB keys are at most 511 bytes).
@@ -35,11 +36,6 @@ std::int64_t unbiased(std::uint64_t value) {
   return static_cast<std::int64_t>(value ^ (std::uint64_t{1} << 63));
 }
 
-std::string hash_key(unsigned level, std::uint64_t index) {
-  std::string key(1, static_cast<char>(level));
-  key += util::be64(index);
-  return key;
-}
 
 // index_prefix is tag || BE16(length) || value, or tag || 0xFFFF ||
 // SHA-256(value) for long values; a leaf's entry appends BE64(leaf index).
@@ -94,8 +90,9 @@ std::uint64_t read_u64_value(std::string_view bytes, const char* what) {
   return util::read_be64(bytes);
 }
 
-Hash stored_hash(const store::ReadView& view, unsigned level, std::uint64_t index) {
-  auto value = view.get(Table::audit_hashes, hash_key(level, index));
+Hash stored_hash(const store::ReadView& view, util::HashKeys keys, unsigned level,
+                 std::uint64_t index) {
+  auto value = view.get(Table::audit_hashes, util::hash_key(keys, level, index));
   if (!value || value->size() != kHashBytes) {
     corrupt("hash of level " + std::to_string(level) + " index " + std::to_string(index) +
             (value ? " has the wrong size" : " is missing"));
@@ -104,7 +101,10 @@ Hash stored_hash(const store::ReadView& view, unsigned level, std::uint64_t inde
 }
 
 SubtreeFn stored_subtrees(const store::ReadView& view) {
-  return [&view](unsigned level, std::uint64_t index) { return stored_hash(view, level, index); };
+  const util::HashKeys keys = util::hash_keys(view);
+  return [&view, keys](unsigned level, std::uint64_t index) {
+    return stored_hash(view, keys, level, index);
+  };
 }
 
 // first_index_at_or_after returns the first leaf index whose time_ms is >=
@@ -218,6 +218,36 @@ std::uint64_t tree_size(const store::ReadView& view) {
   return read_u64_value(*value, "tree size");
 }
 
+std::string util::hash_key(HashKeys keys, unsigned level, std::uint64_t index) {
+  if (level >= 64 || (level > 0 && index >= (std::uint64_t{1} << (64 - level)))) {
+    throw std::logic_error("audit: a subtree beyond 2^64 leaves");
+  }
+  std::string key;
+  if (keys == HashKeys::by_last_leaf) {
+    // The last leaf covered, then the level: the nodes an append completes
+    // all end at its leaf, lowest level first, so keys only grow.
+    key = be64(((index + 1) << level) - 1);
+    key += static_cast<char>(level);
+  } else {
+    key.assign(1, static_cast<char>(level));
+    key += be64(index);
+  }
+  return key;
+}
+
+util::HashKeys util::hash_keys(const store::ReadView& view) {
+  const auto mark = view.get(Table::audit_state, kHashKeysKey);
+  if (!mark) return HashKeys::by_level;  // a log started before the mark (or still empty)
+  if (*mark == "2") return HashKeys::by_last_leaf;
+  if (*mark == "1") return HashKeys::by_level;
+  corrupt("hash key mark is neither 1 nor 2");
+}
+
+void util::mark_hash_keys(store::WriteView& view, HashKeys keys) {
+  if (tree_size(view) != 0) throw std::logic_error("audit: marking the hash keys of a log that is not empty");
+  view.put(Table::audit_state, kHashKeysKey, keys == HashKeys::by_last_leaf ? "2" : "1");
+}
+
 PreparedLeaf prepare(const RecordView& record) {
   // The leaf is encoded into a buffer this thread keeps, then copied once
   // into a string of its exact size: one allocation per record, not the
@@ -263,6 +293,19 @@ std::optional<std::int64_t> stored_last_time(const store::ReadView& view, std::u
 std::uint64_t util::append_leaves(store::WriteView& view, std::span<const LeafRef> leaves) {
   const std::uint64_t first = tree_size(view);
   std::optional<std::int64_t> last_time = stored_last_time(view, first);
+  // A new log is keyed by last leaf (every hash an append); an older one
+  // keeps its keys (puts).
+  if (first == 0 && !leaves.empty() && !view.get(Table::audit_state, kHashKeysKey)) {
+    mark_hash_keys(view, HashKeys::by_last_leaf);
+  }
+  const HashKeys keys = hash_keys(view);
+  auto put_hash = [&](unsigned level, std::uint64_t at, std::string_view hash) {
+    if (keys == HashKeys::by_last_leaf) {
+      view.append(Table::audit_hashes, hash_key(keys, level, at), hash);
+    } else {
+      view.put(Table::audit_hashes, hash_key(keys, level, at), hash);
+    }
+  };
   using HashBytes = std::array<char, kHashBytes>;
   auto bytes_of = [](const HashBytes& h) { return std::string_view(h.data(), h.size()); };
   // waiting[level] is the hash of the complete subtree at |level| that waits
@@ -289,7 +332,7 @@ std::uint64_t util::append_leaves(store::WriteView& view, std::span<const LeafRe
     }
     const std::string leaf_key = be64(index);
     view.append(Table::audit_leaves, leaf_key, leaf);
-    view.put(Table::audit_hashes, hash_key(0, index), hash);
+    put_hash(0, index, hash);
     // Each leaf whose index is odd at some level completes the subtree above
     // it: one hash and one write per completed level (one on average).
     HashBytes h;
@@ -299,7 +342,7 @@ std::uint64_t util::append_leaves(store::WriteView& view, std::span<const LeafRe
     while ((at & 1) != 0) {
       const std::uint64_t bit = std::uint64_t{1} << level;
       if ((have & bit) == 0) {
-        const Hash stored = stored_hash(view, level, at - 1);
+        const Hash stored = stored_hash(view, keys, level, at - 1);
         std::copy(stored.begin(), stored.end(), waiting[level].begin());
       }
       have &= ~bit;
@@ -308,7 +351,7 @@ std::uint64_t util::append_leaves(store::WriteView& view, std::span<const LeafRe
       h = parent;
       at >>= 1;
       ++level;
-      view.put(Table::audit_hashes, hash_key(level, at), bytes_of(h));
+      put_hash(level, at, bytes_of(h));
     }
     waiting[level] = h;
     have |= std::uint64_t{1} << level;
@@ -529,6 +572,12 @@ Result<void> check_stored(const store::ReadView& view, std::uint64_t size,
     return make_error("tree size " + std::to_string(size) + " is beyond the log's " +
                       std::to_string(have));
   }
+  util::HashKeys keys;
+  try {
+    keys = util::hash_keys(view);
+  } catch (const std::runtime_error& e) {
+    return make_error(e.what());
+  }
   // frontier holds the roots of the complete subtrees over the leaves seen
   // so far, largest first (the binary digits of the count).
   std::vector<std::pair<unsigned, Hash>> frontier;
@@ -546,7 +595,7 @@ Result<void> check_stored(const store::ReadView& view, std::uint64_t size,
       return false;
     }
     Hash h = leaf_hash(leaf);
-    if (view.get(Table::audit_hashes, hash_key(0, next)) != h) {
+    if (view.get(Table::audit_hashes, util::hash_key(keys, 0, next)) != h) {
       problem = make_error("leaf " + std::to_string(next) + " does not match its stored hash");
       return false;
     }
@@ -561,7 +610,7 @@ Result<void> check_stored(const store::ReadView& view, std::uint64_t size,
       frontier.pop_back();
       at >>= 1;
       ++level;
-      if (view.get(Table::audit_hashes, hash_key(level, at)) != h) {
+      if (view.get(Table::audit_hashes, util::hash_key(keys, level, at)) != h) {
         problem = make_error("stored hash of level " + std::to_string(level) + " index " +
                              std::to_string(at) + " does not match the leaves below it");
         return false;

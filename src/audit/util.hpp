@@ -54,6 +54,26 @@ Result<void> parse_leaf_into(std::string_view leaf, AuditRecord& record);
 void leaf_hash_into(char* out, std::string_view leaf);
 void node_hash_into(char* out, std::string_view left, std::string_view right);
 
+// HashKeys is how a log keys its audit_hashes table (audit.hpp, "Storage").
+// A log started by this version is marked by_last_leaf at its first append:
+// a node is keyed by the last leaf it covers, then its level, so every hash
+// is written with an append. A log started before has no mark (or, in tests,
+// the mark by_level) and keeps its level-first keys, written with puts.
+enum class HashKeys { by_level = 1, by_last_leaf = 2 };
+
+// hash_key is the audit_hashes key of the complete subtree at |level| and
+// |index| (the subtree over leaves [index << level, (index + 1) << level)).
+std::string hash_key(HashKeys keys, unsigned level, std::uint64_t index);
+
+// hash_keys returns how |view|'s log keys its hashes. Throws (corrupt) on
+// a mark other than "1" or "2".
+HashKeys hash_keys(const store::ReadView& view);
+
+// mark_hash_keys marks an empty log as keyed by |keys| before its first
+// append (tests make by_level logs with it, as earlier versions wrote them).
+// Throws std::logic_error if the log is not empty.
+void mark_hash_keys(store::WriteView& view, HashKeys keys);
+
 // LeafRef is a leaf to append, by reference: its bytes, its leaf hash
 // (kHashBytes) and its time, as in PreparedLeaf.
 struct LeafRef {

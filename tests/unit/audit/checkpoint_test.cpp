@@ -143,8 +143,7 @@ TEST_F(Checkpoints, TamperedHashIsDetected) {
 
   // Level 3, index 1 covers leaves 8..15: a sibling on leaf 0's path, but
   // not part of the root of 40 (32 + 8).
-  std::string key(1, '\x03');
-  key += util::be64(1);
+  const std::string key = util::hash_key(util::HashKeys::by_last_leaf, 3, 1);
   corrupt(store::Table::audit_hashes, key, 0);
   s->view([&](const store::ReadView& v) {
     EXPECT_EQ(*root_at(v, 40), signed_cp.root);
@@ -165,8 +164,7 @@ TEST_F(Checkpoints, ForkIsNotSigned) {
   const Checkpoint signed_cp = open(**note);
 
   // Level 3, index 4 covers leaves 32..39: part of the root of 40.
-  std::string key(1, '\x03');
-  key += util::be64(4);
+  const std::string key = util::hash_key(util::HashKeys::by_last_leaf, 3, 4);
   corrupt(store::Table::audit_hashes, key, 31);
   s->view([&](const store::ReadView& v) { EXPECT_NE(*root_at(v, 40), signed_cp.root); });
   append_range(40, 41);

@@ -61,6 +61,85 @@ TEST(Log, RootsAndProofsMatchTheMath) {
   });
 }
 
+// A log written before hashes were keyed by last leaf keeps its level-first
+// keys and answers exactly as a new one does; a new log's hashes are all
+// appends under last-leaf keys.
+TEST(Log, BothHashKeyLayoutsGiveTheSameTree) {
+  TempStore older, newer;
+  auto mark = older->transact([&](store::WriteView& v) -> Result<void> {
+    util::mark_hash_keys(v, util::HashKeys::by_level);
+    return {};
+  });
+  ASSERT_TRUE(mark.ok());
+  std::vector<AuditRecord> first, second;
+  for (std::uint64_t i = 0; i < 37; ++i) first.push_back(testing::sample_record(i));
+  for (std::uint64_t i = 37; i < 70; ++i) second.push_back(testing::sample_record(i));
+  testing::append_all(*older, first);
+  testing::append_all(*newer, first);
+  // An older log has no mark at all: it must still read (and grow) level-first.
+  auto unmark = older->transact([&](store::WriteView& v) -> Result<void> {
+    v.erase(store::Table::audit_state, "hash_keys");
+    return {};
+  });
+  ASSERT_TRUE(unmark.ok());
+  for (const auto& r : second) {
+    testing::append_all(*older, {r});
+    testing::append_all(*newer, {r});
+  }
+  older->view([&](const store::ReadView& o) {
+    newer->view([&](const store::ReadView& n) {
+      EXPECT_EQ(util::hash_keys(o), util::HashKeys::by_level);
+      EXPECT_EQ(util::hash_keys(n), util::HashKeys::by_last_leaf);
+      EXPECT_EQ(*n.get(store::Table::audit_state, "hash_keys"), "2");
+      // Level 3, index 4 (leaves 32..39): where each layout keeps it.
+      const auto level_first = util::hash_key(util::HashKeys::by_level, 3, 4);
+      const auto last_leaf = util::hash_key(util::HashKeys::by_last_leaf, 3, 4);
+      EXPECT_EQ(last_leaf, util::be64(39) + std::string(1, '\x03'));
+      EXPECT_TRUE(o.get(store::Table::audit_hashes, level_first).has_value());
+      EXPECT_FALSE(o.get(store::Table::audit_hashes, last_leaf).has_value());
+      EXPECT_TRUE(n.get(store::Table::audit_hashes, last_leaf).has_value());
+      EXPECT_FALSE(n.get(store::Table::audit_hashes, level_first).has_value());
+      EXPECT_EQ(o.get(store::Table::audit_hashes, level_first), n.get(store::Table::audit_hashes, last_leaf));
+      for (std::uint64_t size = 1; size <= 70; ++size) {
+        const Hash root = *root_at(n, size);
+        ASSERT_EQ(*root_at(o, size), root) << size;
+        for (std::uint64_t i = 0; i < size; i += 7) {
+          EXPECT_EQ(*prove_inclusion(o, i, size), *prove_inclusion(n, i, size)) << i << " " << size;
+        }
+        EXPECT_EQ(*prove_consistency(o, 1 + size / 2, size), *prove_consistency(n, 1 + size / 2, size));
+      }
+      const Hash root = *root_at(n, 70);
+      EXPECT_TRUE(check_stored(o, 70, root).ok());
+      EXPECT_TRUE(check_stored(n, 70, root).ok());
+    });
+  });
+  // Only an empty log can be marked (a broken invariant: it throws).
+  EXPECT_THROW((void)newer->transact([&](store::WriteView& v) -> Result<void> {
+    util::mark_hash_keys(v, util::HashKeys::by_level);
+    return {};
+  }),
+               std::logic_error);
+  newer->view([&](const store::ReadView& n) { EXPECT_EQ(util::hash_keys(n), util::HashKeys::by_last_leaf); });
+}
+
+// A changed layout mark is found by check_stored, not taken on trust.
+TEST(Log, ACorruptHashKeyMarkIsAnError) {
+  TempStore s;
+  testing::append_all(*s, {testing::sample_record(0), testing::sample_record(1)});
+  Hash root;
+  s->view([&](const store::ReadView& v) { root = *root_at(v, 2); });
+  auto bad = s->transact([&](store::WriteView& v) -> Result<void> {
+    v.put(store::Table::audit_state, "hash_keys", "3");
+    return {};
+  });
+  ASSERT_TRUE(bad.ok());
+  s->view([&](const store::ReadView& v) {
+    auto checked = check_stored(v, 2, root);
+    ASSERT_FALSE(checked.ok());
+    EXPECT_NE(checked.error().message.find("hash key mark"), std::string::npos) << checked.error().message;
+  });
+}
+
 TEST(Log, ARolledBackTransactionLeavesNoTrace) {
   TempStore s;
   testing::append_all(*s, {testing::sample_record(0)});
