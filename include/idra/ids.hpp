@@ -65,6 +65,11 @@ Result<std::string> canonical_prefix(std::string_view prefix);
 // "88.100.1" -> {"88.100.1", "88.100", "88"}. |prefix| must be canonical.
 std::vector<std::string> prefix_ancestors(std::string_view prefix);
 
+// prefix_parent is the nearest dotted ancestor of |prefix| as a view into
+// it ("88.100.1" -> "88.100"); empty when it has none. prefix_ancestors is
+// |prefix| followed by its parents, for walks that must not allocate.
+std::string_view prefix_parent(std::string_view prefix);
+
 // prefix_is_within returns true when |prefix| equals |ancestor| or lies
 // below it in the dotted hierarchy ("20.5001" is not within "20.500").
 // Both must be canonical.

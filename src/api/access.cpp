@@ -238,14 +238,9 @@ std::string prefix_of_handle(std::string_view canonical_handle) {
 }
 
 bool is_served_here(const store::Store& store, std::string_view canonical_handle) {
-  // The prefix and its ancestors (ids::prefix_ancestors' order), as views.
   const std::string prefix = prefix_of_handle(canonical_handle);
-  std::string_view p = prefix;
-  while (!p.empty()) {
+  for (std::string_view p = prefix; !p.empty(); p = ids::prefix_parent(p)) {
     if (store.is_homed(p)) return true;
-    const std::size_t dot = p.rfind('.');
-    if (dot == std::string_view::npos || dot == 0) break;
-    p = p.substr(0, dot);
   }
   return canonical_handle.starts_with("0.NA/") && store.is_homed("0.NA");
 }

@@ -36,7 +36,6 @@ std::int64_t unbiased(std::uint64_t value) {
   return static_cast<std::int64_t>(value ^ (std::uint64_t{1} << 63));
 }
 
-
 // index_prefix is tag || BE16(length) || value, or tag || 0xFFFF ||
 // SHA-256(value) for long values; a leaf's entry appends BE64(leaf index).
 void append_index_prefix(std::string& key, char tag, std::string_view value) {
@@ -295,10 +294,13 @@ std::uint64_t util::append_leaves(store::WriteView& view, std::span<const LeafRe
   std::optional<std::int64_t> last_time = stored_last_time(view, first);
   // A new log is keyed by last leaf (every hash an append); an older one
   // keeps its keys (puts).
+  HashKeys keys;
   if (first == 0 && !leaves.empty() && !view.get(Table::audit_state, kHashKeysKey)) {
     mark_hash_keys(view, HashKeys::by_last_leaf);
+    keys = HashKeys::by_last_leaf;
+  } else {
+    keys = hash_keys(view);
   }
-  const HashKeys keys = hash_keys(view);
   auto put_hash = [&](unsigned level, std::uint64_t at, std::string_view hash) {
     if (keys == HashKeys::by_last_leaf) {
       view.append(Table::audit_hashes, hash_key(keys, level, at), hash);

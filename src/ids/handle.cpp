@@ -145,16 +145,15 @@ Result<Handle> parse_handle(std::string_view input) {
   return Handle{text::upper_ascii(prefix), std::string(suffix)};
 }
 
+std::string_view prefix_parent(std::string_view prefix) {
+  const std::size_t dot = prefix.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return {};
+  return prefix.substr(0, dot);
+}
+
 std::vector<std::string> prefix_ancestors(std::string_view prefix) {
   std::vector<std::string> out;
-  if (prefix.empty()) return out;
-  std::string_view p = prefix;
-  while (true) {
-    out.emplace_back(p);
-    const std::size_t dot = p.rfind('.');
-    if (dot == std::string_view::npos || dot == 0) break;
-    p = p.substr(0, dot);
-  }
+  for (std::string_view p = prefix; !p.empty(); p = prefix_parent(p)) out.emplace_back(p);
   return out;
 }
 

@@ -121,6 +121,9 @@ TEST(Handle, Ancestors) {
   EXPECT_EQ(prefix_ancestors("88.100.1"), (std::vector<std::string>{"88.100.1", "88.100", "88"}));
   EXPECT_EQ(prefix_ancestors("88"), (std::vector<std::string>{"88"}));
   EXPECT_EQ(prefix_ancestors("0.NA"), (std::vector<std::string>{"0.NA", "0"}));
+  EXPECT_EQ(prefix_parent("88.100.1"), "88.100");
+  EXPECT_EQ(prefix_parent("88"), "");
+  EXPECT_EQ(prefix_parent(".5"), "");
   EXPECT_TRUE(prefix_ancestors("").empty());
 }
 
